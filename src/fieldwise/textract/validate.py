@@ -1,4 +1,4 @@
-"""Turn raw JSON into a validated :class:`TextractResponse`, with errors a person can act on."""
+"""Turn raw JSON into a validated response dict, with errors a person can act on."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import orjson
 from pydantic import ValidationError
 
 from fieldwise.textract.errors import TextractFormatError
-from fieldwise.textract.schema import TextractResponse
+from fieldwise.textract.schema import RESPONSE, ResponseDict
 
 _TEXT_BLOCKS = {"WORD", "LINE"}
 
 
-def parse_response(data: bytes | str | dict[str, Any], source: str = "<json>") -> TextractResponse:
+def parse_response(data: bytes | str | dict[str, Any], source: str = "<json>") -> ResponseDict:
     """Parse and validate one Textract response; raise :class:`TextractFormatError` if unusable."""
     if not isinstance(data, dict):
         try:
@@ -24,7 +24,7 @@ def parse_response(data: bytes | str | dict[str, Any], source: str = "<json>") -
     if not isinstance(data, dict):
         raise TextractFormatError(source, [f"expected a JSON object, found {type(data).__name__}"])
     try:
-        response = TextractResponse.model_validate(data)
+        response = RESPONSE.validate_python(data)
     except ValidationError as exc:
         raise TextractFormatError(source, [_describe(err, data) for err in exc.errors()]) from None
     problems = check_consistency(response)
@@ -48,32 +48,36 @@ def _block_name(index: int, raw: dict[str, Any]) -> str:
     return f"block {index} (Id={raw.get('Id', '?')}, {raw.get('BlockType', '?')})"
 
 
-def check_consistency(response: TextractResponse) -> list[str]:
+def check_consistency(response: ResponseDict) -> list[str]:
     """Problems the schema cannot see: duplicate or dangling Ids, pages, boxes, confidences."""
     problems: list[str] = []
-    pages = response.DocumentMetadata.Pages
+    pages = response["DocumentMetadata"]["Pages"]
     if pages < 1:
         problems.append(f"DocumentMetadata.Pages: must be at least 1, found {pages}")
+    blocks = response["Blocks"]
     seen: set[str] = set()
-    for i, block in enumerate(response.Blocks):
-        if block.Id in seen:
-            problems.append(f"{_block_name(i, block.__dict__)}: duplicate Id")
-        seen.add(block.Id)
-    for i, block in enumerate(response.Blocks):
-        name = _block_name(i, block.__dict__)
-        if block.Page is not None and not 1 <= block.Page <= max(pages, 1):
-            problems.append(f"{name}: Page {block.Page} outside 1..{pages}")
-        if block.BlockType in _TEXT_BLOCKS and block.Text is None:
-            problems.append(f"{name}: Text missing")
-        if block.Confidence is not None and not 0 <= block.Confidence <= 100:
-            problems.append(f"{name}: Confidence {block.Confidence} outside 0..100")
-        if block.Geometry is not None:
-            bb = block.Geometry.BoundingBox
-            values = (bb.Left, bb.Top, bb.Width, bb.Height)
-            if not all(math.isfinite(v) for v in values) or bb.Width < 0 or bb.Height < 0:
-                problems.append(f"{name}: BoundingBox {values} is not a box")
-        for rel in block.Relationships or []:
-            missing = [x for x in rel.Ids or [] if x not in seen]
+    for i, block in enumerate(blocks):
+        if block["Id"] in seen:
+            problems.append(f"{_block_name(i, block)}: duplicate Id")  # type: ignore[arg-type]
+        seen.add(block["Id"])
+    for i, block in enumerate(blocks):
+        page = block.get("Page")
+        confidence = block.get("Confidence")
+        geometry = block.get("Geometry")
+        if page is not None and not 1 <= page <= max(pages, 1):
+            problems.append(f"{_block_name(i, block)}: Page {page} outside 1..{pages}")  # type: ignore[arg-type]
+        if block["BlockType"] in _TEXT_BLOCKS and "Text" not in block:
+            problems.append(f"{_block_name(i, block)}: Text missing")  # type: ignore[arg-type]
+        if confidence is not None and not 0 <= confidence <= 100:
+            problems.append(f"{_block_name(i, block)}: Confidence {confidence} outside 0..100")  # type: ignore[arg-type]
+        if geometry is not None:
+            bb = geometry["BoundingBox"]
+            values = (bb["Left"], bb["Top"], bb["Width"], bb["Height"])
+            if not all(math.isfinite(v) for v in values) or values[2] < 0 or values[3] < 0:
+                problems.append(f"{_block_name(i, block)}: BoundingBox {values} is not a box")  # type: ignore[arg-type]
+        for rel in block.get("Relationships", ()):
+            missing = [x for x in rel.get("Ids", ()) if x not in seen]
             if missing:
-                problems.append(f"{name}: {rel.Type} relationship to unknown Id {missing[0]}")
+                name = _block_name(i, block)  # type: ignore[arg-type]
+                problems.append(f"{name}: {rel['Type']} relationship to unknown Id {missing[0]}")
     return problems
