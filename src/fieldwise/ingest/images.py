@@ -25,12 +25,15 @@ def _open(path: Path, max_pixels: int) -> Image.Image:
 
 
 def _too_big(path: Path, max_pixels: int) -> str:
+    Image.MAX_IMAGE_PIXELS = None  # reading the header decodes no pixels
     try:
-        with Image.open(path) as probe:  # header only; MAX_IMAGE_PIXELS may refuse again
+        with Image.open(path) as probe:
             w, h = probe.size
         size = f"{w}×{h} = {w * h / 1e6:,.0f} million pixels"
     except Exception:
         size = "its header claims too many pixels"
+    finally:
+        Image.MAX_IMAGE_PIXELS = max_pixels
     return f"image too large: {size}, over the limit of {max_pixels / 1e6:,.0f} million"
 
 

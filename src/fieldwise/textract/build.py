@@ -14,7 +14,7 @@ from typing import Any
 from fieldwise.ingest.content import PageContent
 from fieldwise.textract.document import TextractDocument
 from fieldwise.textract.geometry import Box, union
-from fieldwise.textract.schema import RESPONSE
+from fieldwise.textract.validate import parse_response
 
 _FULL_PAGE = Box(0.0, 0.0, 1.0, 1.0)
 
@@ -99,4 +99,4 @@ def build_document(
 ) -> TextractDocument:
     """A validated :class:`TextractDocument` from pages 1..N of one document."""
     raw = build_response(pages, document_key)
-    return TextractDocument(RESPONSE.validate_python(raw), source)
+    return TextractDocument(parse_response(raw, source), source)

@@ -24,9 +24,10 @@ def parse_response(data: bytes | str | dict[str, Any], source: str = "<json>") -
     if not isinstance(data, dict):
         raise TextractFormatError(source, [f"expected a JSON object, found {type(data).__name__}"])
     try:
-        response = RESPONSE.validate_python(data)
+        RESPONSE.validate_python(data)
     except ValidationError as exc:
         raise TextractFormatError(source, [_describe(err, data) for err in exc.errors()]) from None
+    response: ResponseDict = data  # type: ignore[assignment]  # strict: valid means unchanged
     problems = check_consistency(response)
     if problems:
         raise TextractFormatError(source, problems)

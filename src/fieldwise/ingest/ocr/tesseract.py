@@ -83,4 +83,5 @@ class TesseractEngine(OcrEngine):
         self._osd.Clear()
         if not result or result.get("orient_conf", 0) < 1.0:
             return 0
-        return int(result["orient_deg"]) % 360
+        # orient_deg is how far the text is turned clockwise; undoing it is the rest of a turn
+        return (360 - int(result["orient_deg"])) % 360
