@@ -27,7 +27,9 @@ install: system $(VENV)/.installed
 run: install  ## the main job: ingest the shared credit-card PDFs and print a summary
 	$(BIN)/fieldwise ingest $(SHARED)/pdfs --out $(OUT)/pdfs
 
-test: install
+test: install  ## lint, types, then the tests (what CI runs)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy src
 	$(BIN)/pytest -q
 
 test-slow: install

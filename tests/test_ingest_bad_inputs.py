@@ -44,15 +44,25 @@ def bad_folder(tmp_path_factory: pytest.TempPathFactory, pdf_dir: Path, funsd_di
     (folder / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")  # system file: not even reported
     if shutil.which("qpdf"):
         subprocess.run(
-            ["qpdf", "--encrypt", "secret", "owner", "256", "--", str(good_pdf),
-             str(folder / "locked.pdf")],
+            [
+                "qpdf",
+                "--encrypt",
+                "secret",
+                "owner",
+                "256",
+                "--",
+                str(good_pdf),
+                str(folder / "locked.pdf"),
+            ],
             check=True,
         )
     return folder
 
 
 def _run(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*FIELDWISE, *map(str, args)], capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [*FIELDWISE, *map(str, args)], capture_output=True, text=True, timeout=300
+    )
 
 
 def test_bad_files_are_reported_and_good_ones_ingested(bad_folder: Path, tmp_path: Path) -> None:

@@ -36,8 +36,10 @@ def _ink_share(doc: TextractDocument, folder: Path, number: int) -> float:
     inked = 0
     for w in words:
         b = w.box
-        crop = image[int(b.top * height) : int(b.bottom * height) + 1,
-                     int(b.left * width) : int(b.right * width) + 1]
+        crop = image[
+            int(b.top * height) : int(b.bottom * height) + 1,
+            int(b.left * width) : int(b.right * width) + 1,
+        ]
         inked += crop.size > 0 and crop.min() < 128
     return inked / len(words)
 
@@ -98,7 +100,9 @@ def test_a_400_page_pdf_is_processed_with_bounded_memory(pdf_dir: Path, tmp_path
         "kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss;"
         "print(r.pages, self, kids)"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     pages, parent_kib, worker_kib = map(int, result.stdout.split())
     assert pages == 407
     assert worker_kib < 400 * 1024, worker_kib  # a worker holds a few pages at a time
@@ -110,7 +114,9 @@ def test_every_command_has_help_with_an_example() -> None:
     for command in ("ingest", "inspect"):
         result = subprocess.run(
             [sys.executable, "-m", "fieldwise.cli", command, "--help"],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         assert "Example" in result.stdout and f"fieldwise {command}" in result.stdout
 

@@ -92,7 +92,9 @@ def test_words_agree_with_pdftotext(ingested: Path) -> None:
             ["pdftotext", line["source-path"], "-"], capture_output=True, check=True
         ).stdout.decode()
         theirs = Counter(expected.split())
-        ours = Counter(w.text for w in TextractDocument.load(ingested / line["textract-ref"]).words())
+        ours = Counter(
+            w.text for w in TextractDocument.load(ingested / line["textract-ref"]).words()
+        )
         recall = sum((theirs & ours).values()) / sum(theirs.values())
         assert recall >= 0.99, (line["source-path"], recall)
 

@@ -1,4 +1,4 @@
-"""Scans: OCR words against FUNSD's gold words, EXIF rotation, sideways pages, TIFF, scanned PDFs."""
+"""Scans: OCR against FUNSD's gold words, EXIF rotation, sideways pages, TIFF, scanned PDFs."""
 
 from __future__ import annotations
 

@@ -98,5 +98,8 @@ def test_malformed_json_and_wrong_shapes_are_clear_errors(tmp_path: Path) -> Non
         TextractDocument.load(tmp_path / "absent.json")
     with pytest.raises(TextractFormatError, match="Page 3 outside 1..1"):
         TextractDocument.loads(
-            {"DocumentMetadata": {"Pages": 1}, "Blocks": [{"BlockType": "PAGE", "Id": "p", "Page": 3}]}
+            {
+                "DocumentMetadata": {"Pages": 1},
+                "Blocks": [{"BlockType": "PAGE", "Id": "p", "Page": 3}],
+            }
         )

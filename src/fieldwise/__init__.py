@@ -1,3 +1,3 @@
-"""fieldwise: documents in, Textract-compatible JSON and structured fields out, on your own machine."""
+"""fieldwise: documents in, Textract-compatible JSON and fields out, on your own machine."""
 
 __version__ = "0.1.0"

@@ -131,7 +131,7 @@ def inspect_command(
     except TextractFormatError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from None
-    types = Counter(b.BlockType for b in doc.blocks)
+    types = Counter(b["BlockType"] for b in doc.blocks)
     words = list(doc.words())
     lines = sum(len(p.lines) for p in doc.pages)
     mean_conf = sum(w.confidence for w in words) / len(words) if words else 0.0

@@ -50,8 +50,7 @@ def detect_kind(path: Path) -> Kind:
     if _looks_like_text(head):
         raise IngestError("unsupported file type: content is plain text", "detect")
     raise IngestError(
-        f"unsupported file type: content starts with {head[:8]!r}, "
-        "expected PDF, PNG, JPEG or TIFF",
+        f"unsupported file type: content starts with {head[:8]!r}, expected PDF, PNG, JPEG or TIFF",
         "detect",
     )
 

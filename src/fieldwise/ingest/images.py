@@ -58,7 +58,7 @@ def image_page_count(path: Path, max_pixels: int) -> int:
 
 
 def load_image_page(path: Path, index: int, max_pixels: int) -> Image.Image:
-    """Frame ``index`` (0-based), pixels fully decoded, EXIF orientation applied, browser-safe mode."""
+    """Frame ``index`` (0-based), decoded, EXIF orientation applied, in a browser-safe mode."""
     image = _open(path, max_pixels)
     with image:
         try:

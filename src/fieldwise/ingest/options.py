@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class OcrMode(str, Enum):
+class OcrMode(StrEnum):
     """Where words come from: ``auto`` uses a PDF's text layer and OCRs pages without one."""
 
     auto = "auto"

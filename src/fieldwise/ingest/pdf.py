@@ -24,9 +24,11 @@ from fieldwise.ingest.content import LineContent, WordContent
 from fieldwise.ingest.errors import IngestError
 from fieldwise.textract.geometry import Box
 
-_LINE = re.compile(r"[^\r\n]+")
-_WORD = re.compile(r"[^\s\x00\ufffe\uffff]+")
-_CLEAN = str.maketrans({"\x02": "-", "\xad": "-"})
+# pdfium marks a hyphen that breaks a word at a line end as U+FFFE and runs straight on into the
+# next line ("mini\ufffemum"): the hyphen ends its word and its line, as pdftotext has it
+_LINE = re.compile(r"[^\r\n\ufffe]+\ufffe?")
+_WORD = re.compile(r"[^\s\x00\uffff\ufffe]+\ufffe?")
+_CLEAN = str.maketrans({"\x02": "-", "\xad": "-", "\ufffe": "-"})
 _PASSWORD_ERR = getattr(pdfium_c, "FPDF_ERR_PASSWORD", 4)
 
 

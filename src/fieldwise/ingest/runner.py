@@ -132,8 +132,9 @@ def _plan_documents(
         except OSError as exc:
             report.failures.append(Failure(str(path), f"cannot read or copy: {exc}", "open"))
             continue
-        record = DocumentRecord(doc_id, sha, kind, name, str(path), pages,
-                                images=options.write_images)
+        record = DocumentRecord(
+            doc_id, sha, kind, name, str(path), pages, images=options.write_images
+        )
         yield _Plan(path, record, work, textract)
 
 
@@ -155,8 +156,15 @@ def _tasks(plan: _Plan, options: IngestOptions) -> list[PageTask]:
     numbers = list(range(1, plan.record.pages + 1))
     size = max(1, options.pages_per_task)
     return [
-        PageTask(str(plan.path), plan.record.kind, tuple(numbers[i : i + size]), str(plan.work),
-                 options, plan.record.sha256, read_text=plan.textract is None)
+        PageTask(
+            str(plan.path),
+            plan.record.kind,
+            tuple(numbers[i : i + size]),
+            str(plan.work),
+            options,
+            plan.record.sha256,
+            read_text=plan.textract is None,
+        )
         for i in range(0, len(numbers), size)
     ]
 
@@ -197,17 +205,18 @@ def _safe_run(task: PageTask) -> list[PageResult] | IngestError:
 
 
 def _finish_document(plan: _Plan, store: Store, report: IngestReport) -> None:
+    pages = sorted(plan.pages, key=lambda p: p.number)
+    textract, plan.pages, plan.textract = plan.textract, [], None  # the run keeps no page data
     if plan.failed:
         shutil.rmtree(plan.work, ignore_errors=True)
         return
     record = plan.record
-    pages = sorted(plan.pages, key=lambda p: p.number)
     record.page_sizes = [[p.width, p.height] for p in pages]
     try:
-        if plan.textract is not None:
-            raw = plan.textract.dumps()
+        if textract is not None:
+            raw = textract.dumps()
             record.text_sources = {"textract": record.pages}
-            record.words = sum(1 for _ in plan.textract.words())
+            record.words = sum(1 for _ in textract.words())
         else:
             raw = join_page_json([p.blocks_json for p in pages])
             for p in pages:

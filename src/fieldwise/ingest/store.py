@@ -117,9 +117,16 @@ class Store:
             base = f"{DOCUMENTS}/{rec.doc_id}"
             refs = {"raw-ref": f"{base}/{rec.file_name}", "textract-ref": f"{base}/{TEXTRACT}"}
             doc_lines.append(
-                {**refs, "doc-id": rec.doc_id, "sha256": rec.sha256, "source-path": rec.source_path,
-                 "kind": rec.kind, "pages": rec.pages, "words": rec.words,
-                 "text-sources": rec.text_sources}
+                {
+                    **refs,
+                    "doc-id": rec.doc_id,
+                    "sha256": rec.sha256,
+                    "source-path": rec.source_path,
+                    "kind": rec.kind,
+                    "pages": rec.pages,
+                    "words": rec.words,
+                    "text-sources": rec.text_sources,
+                }
             )
             for number in range(1, rec.pages + 1):
                 line: dict[str, Any] = dict(refs)

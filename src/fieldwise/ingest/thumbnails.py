@@ -6,7 +6,7 @@ from PIL import Image
 
 
 def make_thumbnail(image: Image.Image, size: tuple[int, int], stretch: bool = False) -> Image.Image:
-    """``image`` scaled to ``size``; letterboxed on white keeps the aspect ratio unless ``stretch``."""
+    """``image`` scaled to ``size``, letterboxed on white (aspect kept) unless ``stretch``."""
     width, height = size
     if stretch:
         return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)

@@ -1,9 +1,10 @@
 """Build Textract JSON (PAGE → LINE → WORD) from words in reading order, with stable Ids.
 
 Ids are UUID-shaped strings made of the document key, page, block kind and position, so
-ingesting the same file twice gives the same JSON, and no two blocks of a document share an Id. PAGE blocks carry fieldwise's extension keys ``ImageSize`` (pixels of the
-stored page image), ``TextSource`` and ``Rotation`` inside ``Custom``, the key Textract parsers
-(``trp.trp2``) keep for extensions.
+ingesting the same file twice gives the same JSON, and no two blocks of a document share an Id.
+PAGE blocks carry fieldwise's extension keys ``ImageSize`` (pixels of the stored page image),
+``TextSource`` and ``Rotation`` inside ``Custom``, the key Textract parsers (``trp.trp2``) keep
+for extensions.
 """
 
 from __future__ import annotations

@@ -186,7 +186,7 @@ class TextractDocument:
 
     # -- cutting and merging ------------------------------------------------------------
     def cut_page(self, number: int) -> TextractDocument:
-        """A one-page document holding page ``number`` (renumbered 1); relations off-page dropped."""
+        """A one-page document of page ``number`` (renumbered 1); off-page relations dropped."""
         self.page(number)
         blocks = [_copy(b) for b in self.blocks if b.get("Page", 1) == number]
         kept = {b["Id"] for b in blocks}

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 
 class Box(NamedTuple):
-    """A box as (left, top, right, bottom) in page fractions (a tuple: cheap to make by the million)."""
+    """(left, top, right, bottom) in page fractions; a tuple, cheap to make by the million."""
 
     left: float
     top: float
@@ -39,7 +39,12 @@ class Box(NamedTuple):
         """Textract's ``Geometry``: the box and its four-corner polygon."""
         left, top, right, bottom = self
         return {
-            "BoundingBox": {"Width": right - left, "Height": bottom - top, "Left": left, "Top": top},
+            "BoundingBox": {
+                "Width": right - left,
+                "Height": bottom - top,
+                "Left": left,
+                "Top": top,
+            },
             "Polygon": [
                 {"X": left, "Y": top},
                 {"X": right, "Y": top},

@@ -7,8 +7,10 @@ every key, its order, and every number's type.
 
 from __future__ import annotations
 
+from typing import NotRequired
+
 from pydantic import ConfigDict, TypeAdapter, with_config
-from typing_extensions import NotRequired, TypedDict
+from typing_extensions import TypedDict
 
 Number = int | float
 _OPEN = ConfigDict(extra="allow", strict=True)

@@ -62,12 +62,17 @@ def estimated_dpi(image: Image.Image) -> float:
 
 
 def _for_ocr(image: Image.Image, dpi: float | None) -> Image.Image:
+    """The image the engine reads, upscaled to MIN_OCR_DPI if needed, its resolution in ``info``."""
     resolution = dpi or estimated_dpi(image)
     if resolution >= MIN_OCR_DPI * 0.95:
+        image = image.copy() if "dpi" not in image.info else image
+        image.info["dpi"] = (resolution, resolution)
         return image
     scale = MIN_OCR_DPI / resolution
     size = (round(image.width * scale), round(image.height * scale))
-    return image.resize(size, Image.Resampling.BICUBIC)
+    scaled = image.resize(size, Image.Resampling.BICUBIC)
+    scaled.info["dpi"] = (MIN_OCR_DPI, MIN_OCR_DPI)
+    return scaled
 
 
 def _quality(lines: list[LineContent]) -> float:

@@ -44,6 +44,9 @@ class TesseractEngine(OcrEngine):
     def recognize(self, image: Image.Image) -> list[LineContent]:
         api = self._api
         api.SetImage(image)
+        dpi = image.info.get("dpi")
+        if dpi:  # saves Tesseract a guess that is often wrong for small scans
+            api.SetSourceResolution(round(float(dpi[0])))
         api.Recognize()
         width, height = image.size
         lines: list[LineContent] = []
