@@ -25,7 +25,7 @@ $(VENV)/.installed: pyproject.toml
 install: system $(VENV)/.installed
 
 run: install  ## the main job: ingest the shared credit-card PDFs and print a summary
-	$(BIN)/fieldwise ingest $(SHARED)/pdfs --out $(OUT)/pdfs
+	$(BIN)/fieldwise ingest $(SHARED)/pdfs/*.pdf --out $(OUT)/pdfs
 
 test: install  ## lint, types, then the tests (what CI runs)
 	$(BIN)/ruff check src tests benchmarks
