@@ -54,15 +54,9 @@ def _open_reason(exc: pdfium.PdfiumError) -> str:
     return f"PDF is corrupt or truncated and cannot be opened ({exc})"
 
 
-def page_size_points(page: pdfium.PdfPage) -> tuple[float, float]:
-    """Width and height of the page as displayed (rotation applied), in PDF points."""
-    width, height = page.get_size()
-    return width, height
-
-
 def render_page(page: pdfium.PdfPage, dpi: int, max_pixels: int) -> Image.Image:
     """Render upright at ``dpi``, lowering the resolution for pages too large to hold in memory."""
-    width, height = page_size_points(page)
+    width, height = page.get_size()  # as displayed, rotation applied, in points
     scale = dpi / 72
     pixels = width * height * scale * scale
     if pixels > max_pixels:

@@ -121,9 +121,6 @@ class TextractDocument:
             raise TextractFormatError(str(path), [f"cannot read file ({exc.strerror})"]) from None
         return cls.loads(raw, str(path))
 
-    def to_dict(self) -> ResponseDict:
-        return self.data
-
     def dumps(self) -> bytes:
         return orjson.dumps(self.data)
 
