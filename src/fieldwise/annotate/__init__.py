@@ -1,0 +1,1 @@
+"""Labels: Ground Truth manifests, sampling, box → word labels, adapters (FUNSD, known values)."""
