@@ -119,12 +119,8 @@ def _image_page(number: int, task: PageTask) -> PageContent:
     source = "none"
     if task.read_text and opts.ocr != OcrMode.text:
         result = get_engine(opts.ocr_engine).read_page(image)
-        image, lines, rotation, source = (
-            result.image,
-            result.lines,
-            result.rotation,
-            opts.ocr_engine,
-        )
+        image, lines, rotation = result.image, result.lines, result.rotation
+        source = opts.ocr_engine
     return _finish(number, image if opts.write_images else None, lines, source, rotation, task)
 
 

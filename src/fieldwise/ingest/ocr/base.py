@@ -33,7 +33,7 @@ class OcrEngine(ABC):
     name: str = "ocr"
 
     @abstractmethod
-    def recognize(self, image: Image.Image) -> list[LineContent]:
+    def recognize(self, image: Image.Image, dpi: float | None = None) -> list[LineContent]:
         """Lines of words in reading order; box fractions of ``image``; confidences 0-100."""
 
     def detect_rotation(self, image: Image.Image) -> int:
@@ -42,14 +42,16 @@ class OcrEngine(ABC):
 
     def read_page(self, image: Image.Image, dpi: float | None = None) -> OcrPage:
         """OCR an upright-or-not page: upscale small scans, retry sideways pages rotated."""
-        lines = self.recognize(_for_ocr(image, dpi))
+        readable, resolution = _for_ocr(image, dpi)
+        lines = self.recognize(readable, resolution)
         if _looks_unreadable(lines):
-            rotation = self.detect_rotation(_for_ocr(image, dpi))
+            rotation = self.detect_rotation(readable)
             if rotation:
-                turned = image.rotate(-rotation, expand=True)
-                turned_lines = self.recognize(_for_ocr(turned, dpi))
+                turned = readable.rotate(-rotation, expand=True)
+                turned_lines = self.recognize(turned, resolution)
                 if _quality(turned_lines) > _quality(lines):
-                    return OcrPage(turned, _clean(turned_lines), rotation)
+                    upright = image.rotate(-rotation, expand=True)  # stored at its own size
+                    return OcrPage(upright, _clean(turned_lines), rotation)
         return OcrPage(image, _clean(lines), 0)
 
 
@@ -61,18 +63,14 @@ def estimated_dpi(image: Image.Image) -> float:
     return max(image.size) / ASSUMED_PAGE_INCHES
 
 
-def _for_ocr(image: Image.Image, dpi: float | None) -> Image.Image:
-    """The image the engine reads, upscaled to MIN_OCR_DPI if needed, its resolution in ``info``."""
+def _for_ocr(image: Image.Image, dpi: float | None) -> tuple[Image.Image, float]:
+    """The image the engine reads (upscaled to MIN_OCR_DPI if needed) and its resolution."""
     resolution = dpi or estimated_dpi(image)
     if resolution >= MIN_OCR_DPI * 0.95:
-        image = image.copy() if "dpi" not in image.info else image
-        image.info["dpi"] = (resolution, resolution)
-        return image
+        return image, resolution
     scale = MIN_OCR_DPI / resolution
     size = (round(image.width * scale), round(image.height * scale))
-    scaled = image.resize(size, Image.Resampling.BICUBIC)
-    scaled.info["dpi"] = (MIN_OCR_DPI, MIN_OCR_DPI)
-    return scaled
+    return image.resize(size, Image.Resampling.BICUBIC), float(MIN_OCR_DPI)
 
 
 def _quality(lines: list[LineContent]) -> float:

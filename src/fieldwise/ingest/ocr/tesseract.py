@@ -41,12 +41,11 @@ class TesseractEngine(OcrEngine):
         self._api = tesserocr.PyTessBaseAPI(path=find_tessdata(language), lang=language)
         self._osd: tesserocr.PyTessBaseAPI | None = None
 
-    def recognize(self, image: Image.Image) -> list[LineContent]:
+    def recognize(self, image: Image.Image, dpi: float | None = None) -> list[LineContent]:
         api = self._api
         api.SetImage(image)
-        dpi = image.info.get("dpi")
         if dpi:  # saves Tesseract a guess that is often wrong for small scans
-            api.SetSourceResolution(round(float(dpi[0])))
+            api.SetSourceResolution(round(dpi))
         api.Recognize()
         width, height = image.size
         lines: list[LineContent] = []
