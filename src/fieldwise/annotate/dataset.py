@@ -44,7 +44,7 @@ class PageWords:
 
 @dataclass(frozen=True, slots=True)
 class LabeledPage(PageWords):
-    """A page with one label per word (class id by the field configuration; B- where a box starts)."""
+    """A page with one label per word (class ids of the field configuration)."""
 
     labels: tuple[WordLabel, ...] = ()
 

@@ -2,12 +2,15 @@
 
 One JSON object per line, one page per object::
 
-    {"source-ref": "documents/ab12…/pages/0001.png", "textract-ref": "documents/ab12…/textract.json",
-     "page-num": 1, "label": {"image_size": [{"width": 1275, "height": 1650, "depth": 3}],
-                              "annotations": [{"class_id": 0, "left": 10, "top": 20,
-                                               "width": 300, "height": 40}]},
-     "label-metadata": {"class-map": {"0": "Provider Name"}, "type": "groundtruth/object-detection",
-                        "human-annotated": "yes", "job-name": "…", "creation-date": "…"}}
+    {"source-ref": "documents/ab12…/pages/0001.png",
+     "textract-ref": "documents/ab12…/textract.json",
+     "page-num": 1,
+     "label": {"image_size": [{"width": 1275, "height": 1650, "depth": 3}],
+               "annotations": [{"class_id": 0, "left": 10, "top": 20,
+                                "width": 300, "height": 40}]},
+     "label-metadata": {"class-map": {"0": "Provider Name"},
+                        "type": "groundtruth/object-detection", "human-annotated": "yes",
+                        "job-name": "…", "creation-date": "…"}}
 
 Refs are paths relative to the manifest's folder, absolute paths, or URIs (``s3://…``) that
 ``map_prefix`` rewrites to local paths. Every key a line has is kept: a manifest read and written
@@ -154,7 +157,9 @@ def parse_box_labels(value: Any, metadata: Any) -> BoxLabels:
         class_id = a.get("class_id")
         if isinstance(class_id, bool) or not isinstance(class_id, int) or class_id < 0:
             raise ValueError(f"annotations[{i}].class_id must be an integer ≥ 0, got {class_id!r}")
-        box = [_number(a.get(k), f"annotations[{i}].{k}") for k in ("left", "top", "width", "height")]
+        box = [
+            _number(a.get(k), f"annotations[{i}].{k}") for k in ("left", "top", "width", "height")
+        ]
         if box[2] < 0 or box[3] < 0:
             raise ValueError(f"annotations[{i}] has a negative width or height")
         annotations.append(BoxAnnotation(class_id, *box))

@@ -1,0 +1,1 @@
+"""Typer commands, one module per area; ``fieldwise.cli`` registers them on the root app."""
