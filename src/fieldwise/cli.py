@@ -150,5 +150,9 @@ def inspect_command(
         console.print(f"saved {save}")
 
 
+from fieldwise.commands import annotate as annotate_commands  # noqa: E402
+
+app.add_typer(annotate_commands.app, name="annotate")
+
 if __name__ == "__main__":
     app()
