@@ -145,18 +145,22 @@ def load_labeled_pages(
             raise ValueError(f"{where}: {exc}") from None
         boxes = _map_classes(labels.label_boxes(), dict(labels.class_map), fields, where)
         word_labels = label_words(words.boxes, boxes, fields.other_id)
-        pages.append(LabeledPage(*_fields_of(words), labels=tuple(word_labels)))
+        pages.append(with_labels(words, word_labels))
     return pages
 
 
-def _fields_of(words: PageWords) -> Sequence[object]:
-    return (
-        words.key,
-        words.page_num,
-        words.words,
-        words.boxes,
-        words.line_index,
-        words.confidences,
-        words.block_ids,
-        words.size,
+def with_labels(words: PageWords, labels: Sequence[WordLabel]) -> LabeledPage:
+    """``words`` with one label per word."""
+    if len(labels) != len(words.words):
+        raise ValueError(f"{words.key}: {len(labels)} labels for {len(words.words)} words")
+    return LabeledPage(
+        key=words.key,
+        page_num=words.page_num,
+        words=words.words,
+        boxes=words.boxes,
+        line_index=words.line_index,
+        confidences=words.confidences,
+        block_ids=words.block_ids,
+        size=words.size,
+        labels=tuple(labels),
     )
