@@ -1,0 +1,142 @@
+"""Detections → fields → the document's result, with a confidence and a review decision.
+
+Per field (ignored fields are never reported): detections with identical text are one value;
+a value seen several times gets ``1 − ∏(1 − cᵢ)``, and values are normalised over the field so
+their confidences add up to at most 1 (the original cloud design's rule). A single-value field
+picks by its ``select`` rule; a multi-value field lists its values by confidence and takes their
+mean as its confidence; a field found nowhere has an empty value and confidence 0. The document's
+confidence is the minimum over fields, leaving out optional fields that were not found. A
+document goes to review when that is under the threshold or a field is under its own
+``review_threshold``; the result says which and why.
+
+The output is the original design's ``ModelResult`` (``Confidence``, ``Fields`` with ``ClassId``,
+``Confidence``, ``NumDetections``, ``NumDetectedValues``, ``SortOrder``, ``Optional``, ``Value`` +
+``Detections`` or ``Values``) plus ``NormalizedValue`` and ``Review``.
+
+Example::
+
+    result = build_result(detect(doc, config), config, review_threshold=0.5)
+    result["Fields"]["Fee - Annual"]["Value"], result["Review"]["Required"]
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from fieldwise.fields.config import FieldConfig, FieldSpec, Select
+from fieldwise.fields.detections import Detection
+from fieldwise.fields.normalize import NORMALIZERS
+
+DEFAULT_REVIEW_THRESHOLD = 0.5
+
+
+@dataclass
+class FieldValue:
+    text: str
+    detections: list[Detection] = field(default_factory=list)
+    confidence: float = 0.0
+
+    @property
+    def first(self) -> int:
+        return self.detections[0].index
+
+    @property
+    def last(self) -> int:
+        return self.detections[-1].index
+
+
+_SELECTORS = {
+    Select.confidence: (lambda v: v.confidence, True),
+    Select.first: (lambda v: v.first, False),
+    Select.last: (lambda v: v.last, True),
+    Select.longest: (lambda v: len(v.text), True),
+    Select.shortest: (lambda v: len(v.text), False),
+}
+
+
+def field_values(detections: list[Detection]) -> list[FieldValue]:
+    """One value per distinct text, with the combined and normalised confidences."""
+    values: dict[str, FieldValue] = {}
+    for d in detections:
+        values.setdefault(d.text, FieldValue(d.text)).detections.append(d)
+    for value in values.values():
+        value.confidence = 1.0 - math.prod(1.0 - d.confidence for d in value.detections)
+    total = sum(v.confidence for v in values.values())
+    for value in values.values():
+        value.confidence /= max(1.0, total)
+    return list(values.values())
+
+
+def _normalized(spec: FieldSpec, text: str) -> dict[str, Any]:
+    if spec.normalize is None or not text:
+        return {}
+    return {"NormalizedValue": NORMALIZERS[spec.normalize](text)}
+
+
+def build_field(spec: FieldSpec, detections: list[Detection], sort_order: int) -> dict[str, Any]:
+    """One field's entry of the result."""
+    mine = [d for d in detections if d.class_id == spec.class_id]
+    values = field_values(mine)
+    result: dict[str, Any] = {
+        "ClassId": spec.class_id,
+        "Confidence": 0.0,
+        "NumDetections": len(mine),
+        "NumDetectedValues": len(values),
+        "SortOrder": sort_order,
+        "Optional": spec.optional,
+    }
+    if spec.select is not None:
+        key, descending = _SELECTORS[spec.select]
+        ranked = sorted(values, key=key, reverse=descending)  # type: ignore[arg-type]
+        best = ranked[0] if ranked else None
+        result["Value"] = best.text if best else ""
+        result.update(_normalized(spec, result["Value"]))
+        result["Confidence"] = best.confidence if best else 0.0
+        result["Detections"] = [d.to_json() for d in best.detections] if best else []
+    else:
+        ranked = sorted(values, key=lambda v: v.confidence, reverse=True)
+        result["Values"] = [
+            {
+                "Confidence": v.confidence,
+                "Value": v.text,
+                **_normalized(spec, v.text),
+                "Detections": [d.to_json() for d in v.detections],
+            }
+            for v in ranked
+        ]
+        if ranked:
+            result["Confidence"] = sum(v.confidence for v in ranked) / len(ranked)
+    return result
+
+
+def build_result(
+    detections: list[Detection],
+    config: FieldConfig,
+    review_threshold: float = DEFAULT_REVIEW_THRESHOLD,
+) -> dict[str, Any]:
+    """The document's result: fields, document confidence and the review decision."""
+    reported = [f for f in config.fields if not f.ignore]
+    fields = {spec.name: build_field(spec, detections, i) for i, spec in enumerate(reported)}
+    counted = [
+        r["Confidence"] for r in fields.values() if not (r["Optional"] and r["NumDetections"] == 0)
+    ]
+    confidence = min(counted) if counted else 1.0
+    reasons = []
+    if confidence < review_threshold:
+        reasons.append(f"document confidence {confidence:.2f} < {review_threshold:.2f}")
+    for spec in reported:
+        own = spec.review_threshold
+        value = fields[spec.name]["Confidence"]
+        if (
+            own is not None
+            and value < own
+            and not (spec.optional and not fields[spec.name]["NumDetections"])
+        ):
+            reasons.append(f"{spec.name}: confidence {value:.2f} < its threshold {own:.2f}")
+    return {
+        "Confidence": confidence,
+        "Fields": fields,
+        "Review": {"Required": bool(reasons), "Threshold": review_threshold, "Reasons": reasons},
+    }

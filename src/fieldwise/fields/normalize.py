@@ -1,0 +1,128 @@
+"""Deterministic normalisers for field values: dates, percentages, money, text.
+
+A normalised value is written beside the raw one, never instead of it; a value the parser
+cannot read normalises to ``None`` (a person or a later rule decides), never to a guess.
+
+Example::
+
+    normalize_date("Effective as of September 30, 2025")   # "2025-09-30"
+    normalize_percent("Prime Rate + 12.74% to 21.74%")      # "12.74%–21.74%"
+    normalize_money("$1,000.5")                             # "1000.50 USD"
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+
+from fieldwise.fields.config import Normalize
+
+_MONTHS = {
+    m: i + 1
+    for i, names in enumerate(
+        [
+            ("jan", "january", "enero"),
+            ("feb", "february", "febrero"),
+            ("mar", "march", "marzo"),
+            ("apr", "april", "abril"),
+            ("may", "mayo"),
+            ("jun", "june", "junio"),
+            ("jul", "july", "julio"),
+            ("aug", "august", "agosto"),
+            ("sep", "sept", "september", "septiembre"),
+            ("oct", "october", "octubre"),
+            ("nov", "november", "noviembre"),
+            ("dec", "december", "diciembre"),
+        ]
+    )
+    for m in names
+}
+_NUMERIC = re.compile(r"\b(\d{1,4})[/.-](\d{1,2})[/.-](\d{2,4})\b")
+_MONTH_FIRST = re.compile(r"\b([A-Za-z]{3,10})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b")
+_DAY_FIRST = re.compile(
+    r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:de\s+)?([A-Za-z]{3,10})\.?,?\s+(?:de\s+)?(\d{4})\b"
+)
+
+
+def _year(text: str) -> int:
+    value = int(text)
+    return value + 2000 if value < 100 and len(text) == 2 else value
+
+
+def _iso(year: int, month: int, day: int) -> str | None:
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return None
+
+
+def normalize_date(text: str) -> str | None:
+    """The first date in ``text`` as ``YYYY-MM-DD`` (US month/day order for numeric dates)."""
+    if m := _NUMERIC.search(text):
+        a, b, c = m.groups()
+        if len(a) == 4:  # ISO 2025-09-30
+            return _iso(int(a), int(b), int(c))
+        return _iso(_year(c), int(a), int(b))
+    if (m := _MONTH_FIRST.search(text)) and m.group(1).lower() in _MONTHS:
+        return _iso(int(m.group(3)), _MONTHS[m.group(1).lower()], int(m.group(2)))
+    if (m := _DAY_FIRST.search(text)) and m.group(2).lower() in _MONTHS:
+        return _iso(int(m.group(3)), _MONTHS[m.group(2).lower()], int(m.group(1)))
+    return None
+
+
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*%")
+
+
+def _number(text: str) -> str:
+    return f"{float(text):.4f}".rstrip("0").rstrip(".")
+
+
+def normalize_percent(text: str) -> str | None:
+    """``17.99%``; a range ``a%–b%`` when the value states two rates; None when none."""
+    found = [_number(p) for p in _PERCENT.findall(text)]
+    if not found:
+        return None
+    if len(found) >= 2 and found[0] != found[-1]:
+        return f"{found[0]}%–{found[-1]}%"
+    return f"{found[0]}%"
+
+
+_CURRENCIES = (
+    ("$", "USD"),
+    ("₹", "INR"),
+    ("rs.", "INR"),
+    ("rs", "INR"),
+    ("`", "INR"),
+    ("€", "EUR"),
+    ("£", "GBP"),
+)
+_AMOUNT = re.compile(r"(\d{1,3}(?:,\d{2,3})+|\d+)(\.\d+)?")
+_NONE_WORDS = {"none", "nil", "ninguno", "no fee", "n/a", "waived"}
+
+
+def normalize_money(text: str) -> str | None:
+    """``39.00 USD`` (currency from the sign: $, ₹ and the rupee font's backtick, €, £);
+    "None"/"Nil"/"Ninguno" → ``0.00``."""
+    lowered = text.strip().lower()
+    if lowered.rstrip(".") in _NONE_WORDS:
+        return "0.00"
+    m = _AMOUNT.search(text)
+    if not m:
+        return None
+    amount = float(m.group(1).replace(",", "") + (m.group(2) or ""))
+    currency = next((code for sign, code in _CURRENCIES if sign in lowered), "")
+    return f"{amount:.2f} {currency}".strip()
+
+
+def normalize_text(text: str) -> str:
+    """Whitespace collapsed, surrounding punctuation trimmed."""
+    return " ".join(text.split()).strip(" ,;:")
+
+
+NORMALIZERS: dict[Normalize, Callable[[str], str | None]] = {
+    Normalize.date: normalize_date,
+    Normalize.percent: normalize_percent,
+    Normalize.money: normalize_money,
+    Normalize.text: normalize_text,
+}

@@ -1,0 +1,197 @@
+"""Word predictions → detections → fields: hand-computed cases of every rule."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from fieldwise.fields import parse_fields
+from fieldwise.fields.detections import ENTITY_START, detect
+from fieldwise.fields.extract import build_result
+from fieldwise.fields.normalize import normalize_date, normalize_money, normalize_percent
+from fieldwise.ingest.content import LineContent, PageContent, WordContent
+from fieldwise.textract import TextractDocument
+from fieldwise.textract.build import build_document
+from fieldwise.textract.geometry import Box
+
+CONFIG = parse_fields(
+    [
+        {"name": "Fee - Annual", "select": "confidence", "normalize": "money"},
+        {"name": "Provider Address"},  # multi-value
+        {"name": "Card Name", "select": "first", "optional": True},
+        {"name": "Draft", "ignore": True},
+    ]
+)
+OTHER = CONFIG.other_id
+
+
+def make_doc(pages: list[list[list[tuple[str, int, float, float]]]]) -> TextractDocument:
+    """pages → lines → (text, class, model confidence, OCR confidence) words."""
+    contents = []
+    for number, lines in enumerate(pages, start=1):
+        page_lines = []
+        for y, line in enumerate(lines):
+            words = [
+                WordContent(t, Box(0.1 * x, 0.05 * y, 0.1 * x + 0.08, 0.05 * y + 0.02), ocr)
+                for x, (t, _, _, ocr) in enumerate(line)
+            ]
+            page_lines.append(LineContent(words))
+        contents.append(PageContent(number, 100, 100, page_lines))
+    doc = build_document(contents, "ab" * 20)
+    flat = [w for p in pages for line in p for w in line]
+    for word, (_, cls, conf, _) in zip(doc.words(), flat, strict=True):
+        word.block["PredictedClass"] = cls  # type: ignore[typeddict-unknown-key]
+        word.block["PredictedClassConfidence"] = conf  # type: ignore[typeddict-unknown-key]
+    return doc
+
+
+def test_runs_cross_lines_and_pages_and_a_run_open_at_the_end_is_kept() -> None:
+    doc = make_doc(
+        [
+            [
+                [("Annual", OTHER, 0.9, 99), ("Fee", OTHER, 0.9, 99), ("$95", 0, 0.8, 99)],
+                [("PO", 1, 0.9, 99), ("Box", 1, 0.7, 99)],
+                [("Wilmington,", 1, 0.95, 60)],
+            ],
+            [[("DE", 1, 0.9, 99), ("19850", 1, 0.9, 99)]],
+        ]
+    )
+    found = detect(doc, CONFIG)
+    assert [(d.class_name, d.text, d.page) for d in found] == [
+        ("Fee - Annual", "$95", 1),
+        ("Provider Address", "PO Box Wilmington, DE 19850", 1),
+    ]
+    assert found[1].lines == ("PO Box", "Wilmington,", "DE 19850")
+    assert found[1].confidence == pytest.approx(0.6)  # the OCR's 60 of 100 is the weakest
+    assert found[0].box == Box(0.2, 0.0, 0.28, 0.02)
+
+
+def test_bio_start_ignored_fields_and_other_end_runs() -> None:
+    doc = make_doc(
+        [
+            [
+                [
+                    ("A", 1, 0.9, 99),
+                    ("B", 1, 0.9, 99),
+                    ("C", 3, 0.9, 99),
+                    ("D", 1, 0.9, 99),
+                    ("E", 1, 0.9, 99),
+                    ("F", OTHER, 0.9, 99),
+                    ("G", 1, 0.9, 99),
+                ]
+            ]
+        ]
+    )
+    words = list(doc.words())
+    words[4].block[ENTITY_START] = True  # type: ignore[typeddict-unknown-key]
+    assert [d.text for d in detect(doc, CONFIG)] == ["A B", "D", "E", "G"]
+
+
+def test_repeated_values_combine_and_normalise_and_select_by_confidence() -> None:
+    doc = make_doc(
+        [
+            [
+                [("$95", 0, 0.6, 99)],
+                [("x", OTHER, 1, 99)],
+                [("$95", 0, 0.5, 99)],
+                [("x", OTHER, 1, 99)],
+                [("$0", 0, 0.9, 99)],
+            ]
+        ]
+    )
+    fee = build_result(detect(doc, CONFIG), CONFIG)["Fields"]["Fee - Annual"]
+    combined = 1 - 0.4 * 0.5  # 0.8 for $95 seen twice; 0.9 for $0
+    assert fee["NumDetections"] == 3 and fee["NumDetectedValues"] == 2
+    assert fee["Value"] == "$0" and fee["NormalizedValue"] == "0.00 USD"
+    assert fee["Confidence"] == pytest.approx(0.9 / (combined + 0.9))
+    assert len(fee["Detections"]) == 1 and fee["Detections"][0]["PageNum"] == 1
+
+
+@pytest.mark.parametrize(
+    ("select", "expected"),
+    [
+        ("first", "Gold Card"),
+        ("last", "Blue"),
+        ("longest", "Platinum Rewards"),
+        ("shortest", "Blue"),
+        ("confidence", "Platinum Rewards"),
+    ],
+)
+def test_select_rules(select: str, expected: str) -> None:
+    config = parse_fields([{"name": "Card Name", "select": select}])
+    doc = make_doc(
+        [
+            [
+                [("Gold", 0, 0.5, 99), ("Card", 0, 0.5, 99)],
+                [("x", 1, 1, 99)],
+                [("Platinum", 0, 0.9, 99), ("Rewards", 0, 0.95, 99)],
+                [("x", 1, 1, 99)],
+                [("Blue", 0, 0.3, 99)],
+            ]
+        ]
+    )
+    assert build_result(detect(doc, config), config)["Fields"]["Card Name"]["Value"] == expected
+
+
+def test_document_confidence_review_and_missing_fields() -> None:
+    doc = make_doc(
+        [
+            [
+                [("$95", 0, 0.9, 99)],
+                [("x", OTHER, 1, 99)],
+                [("PO", 1, 0.4, 99)],
+                [("x", OTHER, 1, 99)],
+                [("Box", 1, 0.3, 99)],
+            ]
+        ]
+    )
+    result = build_result(detect(doc, CONFIG), CONFIG, review_threshold=0.5)
+    address = result["Fields"]["Provider Address"]
+    assert [v["Value"] for v in address["Values"]] == ["PO", "Box"]
+    assert address["Confidence"] == pytest.approx((0.4 + 0.3) / 2)
+    card = result["Fields"]["Card Name"]
+    assert card["Value"] == "" and card["Confidence"] == 0 and card["Optional"]
+    assert "Draft" not in result["Fields"]
+    assert result["Confidence"] == pytest.approx(0.35)  # optional Card Name left out
+    assert result["Review"]["Required"] and "0.35 < 0.50" in result["Review"]["Reasons"][0]
+    relaxed = build_result(detect(doc, CONFIG), CONFIG, review_threshold=0.3)
+    assert not relaxed["Review"]["Required"]
+    strict = parse_fields(
+        [
+            {"name": "Fee - Annual", "select": "first", "review_threshold": 0.95},
+            {"name": "Provider Address"},
+        ]
+    )
+    reasons = build_result(detect(doc, strict), strict, 0.1)["Review"]["Reasons"]
+    assert reasons == ["Fee - Annual: confidence 0.90 < its threshold 0.95"]
+    empty = build_result([], CONFIG)
+    assert empty["Confidence"] == 0 and math.isclose(
+        empty["Fields"]["Fee - Annual"]["Confidence"], 0
+    )
+
+
+def test_line_end_hyphen_is_rejoined() -> None:
+    doc = make_doc([[[("Foreign", 1, 0.9, 99), ("Trans-", 1, 0.9, 99)], [("action", 1, 0.9, 99)]]])
+    assert detect(doc, CONFIG)[0].text == "Foreign Transaction"
+
+
+@pytest.mark.parametrize(
+    ("parse", "text", "expected"),
+    [
+        (normalize_date, "As of: 10/08/2025", "2025-10-08"),
+        (normalize_date, "accurate as of September 30, 2025", "2025-09-30"),
+        (normalize_date, "30 de septiembre de 2025", "2025-09-30"),
+        (normalize_date, "13/45/2025", None),
+        (normalize_date, "Form 1203-PL", None),
+        (normalize_percent, "Prime Rate + 12.74% to Prime Rate + 21.74%", "12.74%–21.74%"),
+        (normalize_percent, "29.990%", "29.99%"),
+        (normalize_percent, "none", None),
+        (normalize_money, "Up to $40", "40.00 USD"),
+        (normalize_money, "`50,000", "50000.00 INR"),
+        (normalize_money, "Ninguno", "0.00"),
+        (normalize_money, "see schedule", None),
+    ],
+)
+def test_normalisers(parse, text, expected) -> None:  # type: ignore[no-untyped-def]
+    assert parse(text) == expected
