@@ -11,3 +11,4 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 from fieldwise.commands import labels  # noqa: E402,F401
+from fieldwise.commands import labelstudio  # noqa: E402,F401
