@@ -203,9 +203,10 @@ def _rect(x: float, y: float, w: float, h: float, label: str, rotation: float = 
 
 def test_import_converts_percent_to_pixels_and_takes_the_latest_annotation() -> None:
     fields = parse_fields([{"name": n} for n in NAMES])
-    task = _task([_rect(10, 20, 5, 4, "Fee - Annual")], updated_at="2024-02-01T00:00:00Z")
-    task["annotations"] += [
-        {"result": [_rect(0, 0, 1, 1, "Provider Name")], "updated_at": "2024-01-01T00:00:00Z"},
+    task = _task([_rect(0, 0, 1, 1, "Provider Name")], updated_at="2024-01-01T00:00:00Z")
+    task["annotations"] += [  # neither the first, the last, nor a cancelled one: the latest
+        {"result": [_rect(10, 20, 5, 4, "Fee - Annual")], "updated_at": "2024-02-01T00:00:00Z"},
+        {"result": [_rect(0, 0, 2, 2, "Provider Name")], "updated_at": "2023-12-01T00:00:00Z"},
         {"result": [], "updated_at": "2024-03-01T00:00:00Z", "was_cancelled": True},
     ]
     result = import_tasks([task], fields)

@@ -151,8 +151,16 @@ def inspect_command(
 
 
 from fieldwise.commands import annotate as annotate_commands  # noqa: E402
+from fieldwise.commands import fields as fields_commands  # noqa: E402
 
 app.add_typer(annotate_commands.app, name="annotate")
+fields_commands.register(app)
+from fieldwise.commands import show as show_commands  # noqa: E402
+
+show_commands.register(app)
+from fieldwise.commands import model as model_commands  # noqa: E402
+
+model_commands.register(app)
 
 if __name__ == "__main__":
     app()

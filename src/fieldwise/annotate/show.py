@@ -147,11 +147,15 @@ def _emptiest_corner(
 
 
 def _class_names(fields: FieldConfig | None, labels: BoxLabels | None, predicted: int) -> list[str]:
+    """Names by class id, last "other": the configuration's, else the labels' class-map."""
     if fields is not None:
         return fields.class_names
     class_map = dict(labels.class_map) if labels else {}
     ids = [*class_map, *(a.class_id for a in labels.annotations)] if labels else []
-    count = max(max(ids, default=-1) + 1, predicted - 1)
+    labelled = max(ids, default=-1) + 1
+    if labelled and class_map.get(labelled - 1) == OTHER:
+        labelled -= 1  # the class-map names "other" itself
+    count = max(labelled, predicted - 1)  # ``predicted`` counts "other" too
     return [class_map.get(i, f"class {i}") for i in range(count)] + [OTHER]
 
 
