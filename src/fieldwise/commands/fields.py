@@ -9,8 +9,18 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fieldwise.commands.common import console
-from fieldwise.fields.evaluate import FieldsReport, evaluate_fields, load_gold, load_results
+from fieldwise.commands.common import console, progress
+from fieldwise.fields.config import FieldConfigError, load_fields
+from fieldwise.fields.evaluate import (
+    FieldsReport,
+    evaluate_fields,
+    load_gold,
+    load_results,
+    predicted_values,
+)
+from fieldwise.fields.extract import DEFAULT_REVIEW_THRESHOLD
+from fieldwise.fields.run import RESULTS, ExtractReport, extract_documents
+from fieldwise.ingest.options import IngestOptions, OcrMode
 
 
 def print_fields_report(report: FieldsReport, title: str) -> None:
@@ -60,5 +70,88 @@ def evaluate_fields_command(
         console.print(f"report: {out}")
 
 
+def extract_command(
+    inputs: Annotated[list[Path], typer.Argument(help="PDF/PNG/JPEG/TIFF files or folders.")],
+    model: Annotated[Path, typer.Option(help="A model folder made by `fieldwise train`.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (an ingest store).")],
+    fields: Annotated[
+        Path | None, typer.Option(help="Field configuration (default: the model's own).")
+    ] = None,
+    review_threshold: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Send documents under this to review.")
+    ] = DEFAULT_REVIEW_THRESHOLD,
+    backend: Annotated[str, typer.Option(help="torch, onnx or onnx-int8.")] = "torch",
+    ocr: Annotated[OcrMode, typer.Option(help="auto: text layer, OCR where none.")] = OcrMode.auto,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Ingest processes (default: all cores).")
+    ] = IngestOptions().workers,
+) -> None:
+    """Extract fields: ingest (or reuse), predict every word, build fields with confidences.
+
+    Writes `OUT/results.jsonl` (one line per document: `raw-ref` and its result),
+    `OUT/results.csv` (one row per document, one column per field) and, per document,
+    `enriched.json` and `result.json` in its store folder.
+
+    Example: `fieldwise extract ../shared/data/pdfs --model models/credit-cards --out out`
+    """
+    config = None
+    try:
+        if fields is not None:
+            config = load_fields(fields)
+    except FieldConfigError as exc:
+        raise _fail(exc) from None
+    with progress("extract", "documents") as bar:
+        task = bar.add_task("ingest", total=None)
+
+        def show(done: int, total: int, name: str) -> None:
+            bar.update(task, completed=done, total=total, description=name)
+
+        try:
+            report = extract_documents(
+                list(inputs),
+                model,
+                out,
+                config,
+                IngestOptions(ocr=ocr, workers=workers),
+                review_threshold,
+                backend,
+                show,
+            )
+        except ValueError as exc:  # model folder or field configuration that cannot be used
+            raise _fail(exc) from None
+    _print_results(report, out)
+
+
+def _fail(message: object) -> typer.Exit:
+    console.print(f"[red]error:[/red] {message}")
+    return typer.Exit(1)
+
+
+def _print_results(report: ExtractReport, out: Path) -> None:
+    if not report.documents:
+        console.print("no documents extracted")
+    else:
+        names = list(report.documents[0].result["Fields"])
+        table = Table(title=f"fields → {out / RESULTS}", show_lines=False)
+        table.add_column("document", overflow="fold", max_width=28)
+        table.add_column("conf.", justify="right")
+        table.add_column("review")
+        for name in names:
+            table.add_column(name, overflow="fold", max_width=18)
+        for d in report.documents:
+            table.add_row(
+                d.raw_ref.rsplit("/", 1)[-1],
+                f"{d.result['Confidence']:.2f}",
+                "yes" if d.result["Review"]["Required"] else "no",
+                *(" | ".join(predicted_values(d.result["Fields"][n])) for n in names),
+            )
+        console.print(table)
+    for failure in report.failures:
+        console.print(f"[red]failed[/red] {failure.raw_ref}: {failure.reason}", soft_wrap=True)
+    rate = len(report.documents) / report.seconds if report.seconds else 0.0
+    console.print(f"{len(report.documents)} documents in {report.seconds:.1f} s ({rate:.2f}/s)")
+
+
 def register(app: typer.Typer) -> None:
+    app.command("extract")(extract_command)
     app.command("evaluate-fields")(evaluate_fields_command)

@@ -49,6 +49,7 @@ class IngestReport:
     text_sources: dict[str, int] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
     seconds: float = 0.0
+    doc_ids: list[str] = field(default_factory=list)  # this run's documents, new or already there
 
 
 @dataclass
@@ -114,6 +115,9 @@ def _plan_documents(
             doc_id = sha[:16]
             if doc_id in seen or (store.is_complete(doc_id) and not options.force):
                 report.documents_skipped += 1
+                if doc_id not in seen:
+                    report.doc_ids.append(doc_id)
+                    seen.add(doc_id)
                 continue
             seen.add(doc_id)
             pages = _count_pages(path, kind, options)
@@ -230,6 +234,7 @@ def _finish_document(plan: _Plan, store: Store, report: IngestReport) -> None:
         report.failures.append(Failure(str(plan.path), f"cannot write output: {exc}", "write"))
         return
     report.documents_done += 1
+    report.doc_ids.append(record.doc_id)
     report.pages += record.pages
     report.words += record.words
     for source, count in record.text_sources.items():
