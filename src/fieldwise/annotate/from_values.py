@@ -206,10 +206,14 @@ class FromValuesResult:
     disagreements: list[Disagreement] = field(default_factory=list)
     boxes: int = 0
     words_labelled: int = 0
+    field_names: list[str] = field(default_factory=list)  # every field, in the report's order
 
     def report(self) -> dict[str, Any]:
         """Counts overall and per field, and every value a person should look at."""
-        per_field: dict[str, dict[str, int]] = {}
+        per_field: dict[str, dict[str, int]] = {
+            name: {"values_total": 0, "values_found": 0, "values_labelled": 0}
+            for name in self.field_names
+        }
         for o in self.outcomes:
             counts = per_field.setdefault(
                 o.value.field, {"values_total": 0, "values_found": 0, "values_labelled": 0}
@@ -398,6 +402,7 @@ def label_from_values(
     that a trainer sees the negative pages too.
     """
     result = FromValuesResult(Manifest([], manifest.base, manifest.source))
+    result.field_names = [f.name for f in fields.fields]
     keywords = field_keywords(fields.class_names[:-1])
     cache = DocumentCache(manifest)
     by_name = _documents(manifest)

@@ -10,4 +10,4 @@ app = typer.Typer(
     rich_markup_mode="markdown",
     pretty_exceptions_enable=False,
 )
-from fieldwise.commands import labels, labelstudio  # noqa: E402,F401
+from fieldwise.commands import from_values, labels, labelstudio  # noqa: E402,F401
