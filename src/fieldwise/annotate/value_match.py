@@ -13,6 +13,12 @@ Dropping every dash makes "Trans-"/"action" equal "Transaction" and "79998-1537"
 begin and end on a word boundary (or next to punctuation), so "$40" does not match inside
 "$400", "None" not inside "Nonetheless", and "$40" not inside "$40.00".
 
+The module also answers the two page-level questions a weak label raises: which occurrence of
+an ambiguous value ("None", a rate shared by two rows) belongs to a field (``context_score``:
+the field's row label beside, above or just before it), and which boxes give the matched words
+back under the box→word rule (``place_boxes``: one box per line, per-word boxes where a line
+box would take a neighbour).
+
 Example::
 
     stream = WordStream.build(["Foreign", "Trans-", "action", "Fee:", "3%."])
