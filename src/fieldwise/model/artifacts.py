@@ -1,0 +1,160 @@
+"""The model folder: everything needed to run a trained model, and nothing fetched from anywhere.
+
+``MODEL/`` holds the Hugging Face weights and config (``config.json``, ``model.safetensors``),
+the tokenizer, ``fields.yaml`` (the field configuration it was trained for), ``fieldwise.json``
+(label scheme, window, feature version, base model, the exact command), ``metrics.json``
+(training history) and, after ``export-onnx``, ``model.onnx`` / ``model.int8.onnx``.
+
+Example::
+
+    loaded = load_model_folder("models/funsd")
+    loaded.info.scheme, loaded.fields.class_names
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+from transformers import AutoTokenizer, PreTrainedTokenizerBase
+
+from fieldwise.fields.config import FieldConfig, load_fields
+from fieldwise.model.build import LayoutTagger
+from fieldwise.model.encode import EncodeOptions
+from fieldwise.model.features import FEATURES_VERSION
+from fieldwise.model.scheme import Scheme, label_names
+
+INFO_FILE = "fieldwise.json"
+FIELDS_FILE = "fields.yaml"
+METRICS_FILE = "metrics.json"
+
+
+class ModelFolderError(ValueError):
+    """A model folder that cannot be used; the message names the folder and the reason."""
+
+
+class ModelInfo(BaseModel):
+    """What ``fieldwise`` needs besides the weights to run a model the way it was trained."""
+
+    format_version: int = 1
+    scheme: Scheme
+    class_names: list[str]
+    label_names: list[str]
+    max_length: int
+    stride: int
+    label_all_tokens: bool
+    layout_features: bool
+    keep_lines: bool = False  # decode each LINE as one entity (the training lines never split one)
+    features_version: int = FEATURES_VERSION
+    base_model: str
+    command: str = ""
+
+    @property
+    def encode_options(self) -> EncodeOptions:
+        return EncodeOptions(self.max_length, self.stride, self.label_all_tokens)
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    model: LayoutTagger
+    tokenizer: PreTrainedTokenizerBase
+    fields: FieldConfig
+    info: ModelInfo
+    path: Path
+
+
+def make_info(
+    scheme: Scheme,
+    fields: FieldConfig,
+    encode: EncodeOptions,
+    layout_features: bool,
+    base_model: str,
+    command: str,
+    keep_lines: bool = False,
+) -> ModelInfo:
+    return ModelInfo(
+        keep_lines=keep_lines,
+        scheme=scheme,
+        class_names=fields.class_names,
+        label_names=label_names(scheme, fields.class_names),
+        max_length=encode.max_length,
+        stride=encode.stride,
+        label_all_tokens=encode.label_all_tokens,
+        layout_features=layout_features,
+        base_model=base_model,
+        command=command,
+    )
+
+
+def save_model_folder(
+    out: Path,
+    model: LayoutTagger,
+    tokenizer: PreTrainedTokenizerBase,
+    fields: FieldConfig,
+    info: ModelInfo,
+) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(str(out))
+    tokenizer.save_pretrained(str(out))
+    fields.save(out / FIELDS_FILE)
+    (out / INFO_FILE).write_text(info.model_dump_json(indent=2), encoding="utf-8")
+    (out / "command.txt").write_text(info.command + "\n", encoding="utf-8")
+
+
+def load_info(path: str | Path) -> tuple[ModelInfo, FieldConfig]:
+    """The folder's ``fieldwise.json`` and field configuration, checked against each other."""
+    folder = Path(path)
+    if not folder.is_dir():
+        raise ModelFolderError(f"{folder}: model folder not found")
+    info_path = folder / INFO_FILE
+    if not info_path.is_file():
+        raise ModelFolderError(f"{folder}: no {INFO_FILE}; not a model made by `fieldwise train`")
+    try:
+        info = ModelInfo.model_validate_json(info_path.read_text(encoding="utf-8"))
+    except ValidationError as exc:
+        raise ModelFolderError(f"{info_path}: invalid ({exc.errors()[0]['msg']})") from None
+    if info.features_version != FEATURES_VERSION:
+        raise ModelFolderError(
+            f"{folder}: trained with layout features v{info.features_version}, this fieldwise "
+            f"computes v{FEATURES_VERSION}; retrain the model"
+        )
+    fields = load_fields(folder / FIELDS_FILE)
+    if fields.class_names != info.class_names:
+        raise ModelFolderError(
+            f"{folder}: {FIELDS_FILE} classes {fields.class_names} differ from the model's "
+            f"{info.class_names}"
+        )
+    return info, fields
+
+
+def load_model_folder(path: str | Path) -> LoadedModel:
+    """Weights, tokenizer, fields and info of a trained model, ready for inference."""
+    folder = Path(path)
+    info, fields = load_info(folder)
+    try:
+        model = LayoutTagger.from_pretrained(str(folder))
+        tokenizer = AutoTokenizer.from_pretrained(str(folder))
+    except (OSError, ValueError) as exc:
+        raise ModelFolderError(f"{folder}: cannot load the weights or tokenizer ({exc})") from None
+    if model.config.num_labels != len(info.label_names):
+        raise ModelFolderError(
+            f"{folder}: the weights have {model.config.num_labels} labels, {INFO_FILE} names "
+            f"{len(info.label_names)}"
+        )
+    model.eval()
+    return LoadedModel(model, tokenizer, fields, info, folder)
+
+
+def check_fields_match(loaded_classes: list[str], fields: FieldConfig, where: str) -> None:
+    """Refuse data labelled for other fields than the model's."""
+    if fields.class_names != loaded_classes:
+        raise ModelFolderError(
+            f"{where}: fields {fields.class_names} do not match the model's {loaded_classes}"
+        )
+
+
+def read_metrics(folder: Path) -> dict[str, object]:
+    path = folder / METRICS_FILE
+    return json.loads(path.read_text()) if path.exists() else {}

@@ -1,0 +1,100 @@
+"""Layout and shape features per word, fed to the model next to its 2-D position embeddings.
+
+LayoutLM's 2-D tables start untrained from MiniLM and 134 forms are too few to learn them
+(notes/funsd-calibration.md). These few continuous numbers say directly what the tables would
+have to learn: where the word and its LINE are, the gap to the previous and next word, whether
+a new line starts, and the casing the uncased tokenizer throws away (headers are often in
+capitals, questions end with a colon). A zero-initialised projection adds them to the word
+embeddings, so the model starts as plain MiniLM.
+
+Example::
+
+    feats = word_features(page)   # (len(page.words), NUM_FEATURES) float32
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fieldwise.annotate.dataset import PageWords
+
+NUM_FEATURES = 24
+#: Bumped whenever the features change, so that a model is never fed features it was not trained on.
+FEATURES_VERSION = 1
+
+
+def normalized_boxes(page: PageWords) -> np.ndarray:
+    """Word boxes as LayoutLM wants them: integers 0–1000, (left, top, right, bottom)."""
+    if not page.boxes:
+        return np.zeros((0, 4), dtype=np.int64)
+    boxes = np.clip(np.asarray(page.boxes, dtype=np.float64), 0.0, 1.0)
+    boxes[:, 2] = np.maximum(boxes[:, 2], boxes[:, 0])
+    boxes[:, 3] = np.maximum(boxes[:, 3], boxes[:, 1])
+    return np.rint(boxes * 1000).astype(np.int64)
+
+
+def _line_boxes(boxes: np.ndarray, lines: np.ndarray) -> np.ndarray:
+    out = np.empty_like(boxes)
+    for line in np.unique(lines):
+        mask = lines == line
+        part = boxes[mask]
+        out[mask] = (part[:, 0].min(), part[:, 1].min(), part[:, 2].max(), part[:, 3].max())
+    return out
+
+
+def _shape(word: str) -> list[float]:
+    letters = [c for c in word if c.isalpha()]
+    upper = bool(letters) and all(c.isupper() for c in letters)
+    return [
+        float(upper and len(letters) > 1),
+        float(bool(letters) and letters[0].isupper()),
+        float(any(c.isdigit() for c in word)),
+        float(word.endswith(":")),
+        float(bool(word) and not any(c.isalnum() for c in word)),
+    ]
+
+
+def word_features(page: PageWords) -> np.ndarray:
+    """(words, NUM_FEATURES) float32, each feature roughly in [-1, 1]."""
+    n = len(page.words)
+    if n == 0:
+        return np.zeros((0, NUM_FEATURES), dtype=np.float32)
+    boxes = np.clip(np.asarray(page.boxes, dtype=np.float64), 0.0, 1.0)
+    lines = np.asarray(page.line_index)
+    line_boxes = _line_boxes(boxes, lines)
+    cy = (boxes[:, 1] + boxes[:, 3]) / 2
+    height = np.maximum(boxes[:, 3] - boxes[:, 1], 1e-4)
+    prev = np.r_[0, np.arange(n - 1)]
+    nxt = np.r_[np.arange(1, n), n - 1]
+    first = np.r_[True, lines[1:] != lines[:-1]]
+    last = np.r_[lines[1:] != lines[:-1], True]
+    gap_prev = np.where(first, 0.0, boxes[:, 0] - boxes[prev, 2])
+    gap_next = np.where(last, 0.0, boxes[nxt, 0] - boxes[:, 2])
+    # vertical step from the previous line, in units of the word's own height (clipped)
+    dy_prev = np.where(first, np.clip((cy - cy[prev]) / height / 10, -1, 1), 0.0)
+    dy_prev[0] = 1.0
+    dx_prev_line = np.where(first, np.clip(boxes[:, 0] - line_boxes[prev, 0], -1, 1), 0.0)
+    line_len = np.bincount(lines - lines.min())[lines - lines.min()]
+    position = np.zeros(n)
+    for i in range(1, n):
+        position[i] = 0.0 if first[i] else position[i - 1] + 1
+    shape = np.asarray([_shape(w) for w in page.words], dtype=np.float64)
+    columns = [
+        boxes,  # 4
+        line_boxes,  # 4
+        np.clip(gap_prev * 10, -1, 1)[:, None],
+        np.clip(gap_next * 10, -1, 1)[:, None],
+        dy_prev[:, None],
+        dx_prev_line[:, None],
+        np.where(first, np.clip((boxes[:, 1] - line_boxes[prev, 3]) * 20, -1, 1), 0.0)[:, None],
+        first[:, None],
+        last[:, None],
+        np.clip(height * 20, 0, 1)[:, None],
+        (position / np.maximum(line_len - 1, 1))[:, None],
+        np.minimum(line_len / 10, 1)[:, None],
+        (lines / max(int(lines.max()), 1))[:, None],
+        shape,  # 5
+    ]
+    out = np.concatenate([np.asarray(c, dtype=np.float64).reshape(n, -1) for c in columns], 1)
+    assert out.shape[1] == NUM_FEATURES, out.shape
+    return out.astype(np.float32)
