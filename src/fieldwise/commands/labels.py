@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from fieldwise.annotate.consolidate import consolidate
-from fieldwise.annotate.funsd import import_funsd
+from fieldwise.annotate.funsd import LineMode, import_funsd
 from fieldwise.annotate.manifest import Manifest, ManifestError, parse_prefix_maps, write_jsonl
 from fieldwise.annotate.sampling import page_key, sample_pages, save_pages, split_by_document
 from fieldwise.commands.annotate import app
@@ -29,12 +29,17 @@ def import_funsd_command(
         Path, typer.Argument(help="A FUNSD split folder with annotations/ and images/.")
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
+    lines: Annotated[
+        LineMode, typer.Option(help="rows: OCR-like lines; entities: one entity per line.")
+    ] = LineMode.rows,
 ) -> None:
     """Import FUNSD forms: Textract JSON, page images, a labelled manifest and fields.yaml.
 
     Writes `OUT/documents/<id>/` (as ingest does), `OUT/pages.manifest.jsonl` with one Ground
     Truth box per FUNSD entity under `label` (header, question, answer; FUNSD's `other` is our
-    "other") and `OUT/fields.yaml`. Lines are entity words on one row, in reading order.
+    "other") and `OUT/fields.yaml`. Words are in reading order; lines are visual rows split
+    at wide gaps as OCR gives them (`--lines entities`: an entity's words on one row, which
+    tells a model where entities end — not for evaluation).
 
     Example: `fieldwise annotate import-funsd ../shared/data/funsd/training_data --out out/funsd`
     """
@@ -45,7 +50,7 @@ def import_funsd_command(
             bar.update(task, completed=done, total=total, description=name)
 
         try:
-            report = import_funsd(split_dir, out, on_form=show)
+            report = import_funsd(split_dir, out, on_form=show, lines=lines)
         except (ValueError, OSError) as exc:
             raise fail(exc) from None
     table = Table(title=f"FUNSD {split_dir} → {out}")
