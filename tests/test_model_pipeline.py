@@ -40,7 +40,7 @@ def pages(funsd_import: Path) -> tuple[FieldConfig, list[LabeledPage]]:
 def smoke_model(pages, tmp_path_factory: pytest.TempPathFactory) -> Path:  # type: ignore[no-untyped-def]
     fields, labelled = pages
     out = tmp_path_factory.mktemp("model")
-    result = train(labelled[:6], labelled[6:], fields, out, SMOKE, command="pytest smoke")
+    result = train(labelled[:4], labelled[6:], fields, out, SMOKE, command="pytest smoke")
     assert result.epochs_run == 2
     return out
 
@@ -66,7 +66,7 @@ def test_resume_continues_from_the_checkpoint(pages, tmp_path: Path) -> None:  #
     fields, labelled = pages
     one = TrainOptions(**{**SMOKE.__dict__, "epochs": 2, "patience": 99})
     straight, interrupted = tmp_path / "straight", tmp_path / "interrupted"
-    train(labelled[:3], [], fields, straight, one)
+    train(labelled[:2], [], fields, straight, one)
     # an interruption after epoch 1: run 1 epoch of the same schedule, keep the checkpoint
     events: list[str] = []
 
@@ -79,10 +79,10 @@ def test_resume_continues_from_the_checkpoint(pages, tmp_path: Path) -> None:  #
             raise Stop
 
     with pytest.raises(Stop):
-        train(labelled[:3], [], fields, interrupted, one, progress=stop_after_first_epoch)
-    # the checkpoint is written after the progress callback: simulate by rerunning to it
+        train(labelled[:2], [], fields, interrupted, one, progress=stop_after_first_epoch)
     assert "epoch" in events
-    resumed = train(labelled[:3], [], fields, interrupted, one)
+    assert (interrupted / "checkpoint.pt").exists()
+    resumed = train(labelled[:2], [], fields, interrupted, one)
     assert resumed.epochs_run == 2
     a = load_file(str(straight / "model.safetensors"))
     b = load_file(str(interrupted / "model.safetensors"))
@@ -178,3 +178,53 @@ def test_bad_model_folders_are_named(tmp_path: Path, smoke_model: Path) -> None:
     (broken / "fields.yaml").write_text("- name: a\n- name: b\n")
     with pytest.raises(ModelFolderError, match="differ"):
         load_model_folder(broken)
+
+
+def test_cli_evaluate_predict_and_errors(
+    smoke_model: Path, funsd_import: Path, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from fieldwise.cli import app
+
+    runner = CliRunner()
+    manifest = funsd_import / "pages.manifest.jsonl"
+    # the manifest's refs are relative to its folder: keep the copy beside the original
+    few = funsd_import / "few.manifest.jsonl"
+    few.write_text("".join(f"{line}\n" for line in manifest.read_text().splitlines()[:2]))
+    report = tmp_path / "report.json"
+    result = runner.invoke(
+        app, ["evaluate", "--model", str(smoke_model), "--manifest", str(few), "--out", str(report)]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(report.read_text())
+    for key in ("entity_f1", "per_class", "n_examples", "acc", "focus_acc", "n_focus_examples",
+                "focus_else_acc_minus_one"):  # fmt: skip
+        assert key in data
+    assert data["n_examples"] == 2
+    assert (tmp_path / "report.confusion.png").stat().st_size > 1000
+
+    textract = sorted((funsd_import / "documents").glob("*/textract.json"))[0]
+    enriched = tmp_path / "enriched.json"
+    result = runner.invoke(
+        app, ["predict", str(textract), "--model", str(smoke_model), "--out", str(enriched)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "PredictedClass" in enriched.read_text()
+
+    missing = tmp_path / "nope"
+    result = runner.invoke(
+        app, ["predict", str(textract), "--model", str(missing), "--out", str(enriched)]
+    )
+    assert result.exit_code == 1
+    output = " ".join(result.output.split())
+    assert "model folder not found" in output and "nope" in output
+
+    wrong_fields = tmp_path / "fields.yaml"
+    wrong_fields.write_text("- name: total\n")
+    result = runner.invoke(
+        app,
+        ["train", "--train", str(few), "--fields", str(wrong_fields), "--out", str(tmp_path / "m")],
+    )
+    assert result.exit_code == 1
+    assert "few.manifest.jsonl" in result.output

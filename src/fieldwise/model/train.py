@@ -62,6 +62,8 @@ class TrainOptions:
     encode: EncodeOptions = field(default_factory=EncodeOptions)
     base_model: str | None = None
     validation_share: float = 0.1  # held out when no validation pages are given
+    freeze_word_embeddings: bool = False  # 12M of the 23M parameters; few pages cannot move them
+    shift: float = 0.0  # augmentation: move each window's words by up to this page share
 
 
 @dataclass
@@ -132,10 +134,29 @@ def _batches(windows: Sequence[Window], size: int, generator: torch.Generator) -
     return [batches[i] for i in perm]
 
 
+def _shift_layout(batch: dict[str, torch.Tensor], shift: float, generator: torch.Generator) -> None:
+    """Translate every window's page layout by a random offset (the same for all its words).
+
+    Forms of one kind sit at different places on different scans; the position tables should
+    learn relations, not memorise where on the page each training form had its words.
+    """
+    size = batch["bbox"].shape[0]
+    offsets = (torch.rand((size, 2), generator=generator) * 2 - 1) * shift
+    words = (batch["labels"] != IGNORE).unsqueeze(-1)
+    xy = offsets.repeat(1, 2)  # (dx, dy, dx, dy)
+    moved = (batch["bbox"] + (xy * 1000).round().long().unsqueeze(1)).clamp(0, 1000)
+    batch["bbox"] = torch.where(words, moved, batch["bbox"])
+    feats = batch["features"]
+    absolute = (feats[..., :8] + xy.repeat(1, 2).unsqueeze(1)).clamp(0, 1)
+    feats[..., :8] = torch.where(words, absolute, feats[..., :8])
+
+
 def _optimizer(model: LayoutTagger, options: TrainOptions) -> torch.optim.Optimizer:
     new = {id(p) for p in model.new_parameters()}
     groups: dict[tuple[bool, bool], list[nn.Parameter]] = {}
     for name, param in model.named_parameters():
+        if not param.requires_grad:
+            continue
         no_decay = name.endswith("bias") or "LayerNorm" in name
         groups.setdefault((id(param) in new, no_decay), []).append(param)
     return torch.optim.AdamW(
@@ -146,7 +167,8 @@ def _optimizer(model: LayoutTagger, options: TrainOptions) -> torch.optim.Optimi
                 "weight_decay": 0.0 if no_decay else options.weight_decay,
             }
             for (is_new, no_decay), params in groups.items()
-        ]
+        ],
+        fused=True,  # one kernel for all tensors: the per-tensor loop cost ~0.5 s a step here
     )
 
 
@@ -205,6 +227,8 @@ def train(
     id2label = dict(enumerate(make_info(options.scheme, fields, options.encode, True, "", "")
                               .label_names))  # fmt: skip
     model, tokenizer = build_model(options.base_model, n_labels, options.layout_features, id2label)
+    if options.freeze_word_embeddings:
+        model.layoutlm.embeddings.word_embeddings.weight.requires_grad_(False)
     keep_lines = (
         options.keep_lines
         and options.scheme is Scheme.bio
@@ -260,6 +284,8 @@ def train(
             batch = {
                 k: torch.from_numpy(v) for k, v in collate([windows[i] for i in batch_ids]).items()
             }
+            if options.shift > 0:
+                _shift_layout(batch, options.shift, generator)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                 logits = model(batch["input_ids"], batch["bbox"], batch["attention_mask"],
                                batch["features"])  # fmt: skip
