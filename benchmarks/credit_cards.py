@@ -1,0 +1,153 @@
+"""Credit-card agreements end to end, measured the way it will be used: on unseen issuers.
+
+Pipeline per fold (default flags throughout): the ingested shared PDFs → weak labels from the
+known values (``annotate from-values``) → ``train`` on the training issuers' pages → predict and
+build fields for the held-out issuers' documents → field-level precision/recall/F1 against
+``gold_fields.json``. Folds leave one issuer group out: American Express (23 files), Chase (9),
+and every other issuer together (11 files, 8 issuers) — a model never sees the template it is
+scored on. Prints a table per fold, per field and overall; writes
+benchmarks/results/credit_cards.json.
+
+Run from the repository root (after ``make run`` has ingested the PDFs)::
+
+    .venv/bin/python benchmarks/credit_cards.py --max-minutes 10
+    .venv/bin/python benchmarks/credit_cards.py --quick    # smoke: 2 minutes per fold
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections import defaultdict
+from pathlib import Path, PurePosixPath
+
+from rich.console import Console
+from rich.table import Table
+
+from fieldwise.annotate.dataset import LabeledPage, load_labeled_pages
+from fieldwise.annotate.from_values import label_from_values
+from fieldwise.annotate.from_values import load_gold as load_known_values
+from fieldwise.annotate.manifest import Manifest
+from fieldwise.fields.config import load_fields
+from fieldwise.fields.detections import detect
+from fieldwise.fields.evaluate import Counts, evaluate_fields
+from fieldwise.fields.evaluate import load_gold as load_gold_values
+from fieldwise.fields.extract import build_result
+from fieldwise.ingest.options import IngestOptions
+from fieldwise.ingest.runner import ingest
+from fieldwise.model.predict import Tagger, enrich
+from fieldwise.model.train import TrainOptions, split_validation, train
+from fieldwise.textract.document import TextractDocument
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared" / "data" / "pdfs"
+FOLDS = {"amex": {"amex"}, "chase": {"chase"}}  # everything else is the third fold, "others"
+console = Console()
+
+
+def issuer_group(file_name: str) -> str:
+    issuer = file_name.split("__", 1)[0]
+    return next((fold for fold, issuers in FOLDS.items() if issuer in issuers), "others")
+
+
+def page_document(page: LabeledPage) -> str:
+    return page.key.rsplit("#", 1)[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", type=Path, default=REPO / ".fieldwise" / "pdfs")
+    parser.add_argument("--work", type=Path, default=REPO / ".fieldwise" / "bench-cc")
+    parser.add_argument("--fields", type=Path, default=REPO / "examples/credit-cards/fields.yaml")
+    parser.add_argument("--max-minutes", type=float, default=TrainOptions().max_minutes)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--folds", nargs="*", default=["amex", "chase", "others"])
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks/results/credit_cards.json")
+    args = parser.parse_args()
+    minutes = 2.0 if args.quick else args.max_minutes
+
+    started = time.perf_counter()
+    pdfs = sorted(SHARED.glob("*.pdf"))
+    ingest(pdfs, args.store, IngestOptions())  # a no-op when `make run` already ingested them
+    fields = load_fields(args.fields)
+    known = load_known_values(SHARED / "gold_fields.json", [f.name for f in fields.fields])
+    weak = label_from_values(known, Manifest.load(args.store / "pages.manifest.jsonl"), fields)
+    pages = load_labeled_pages(weak.manifest, fields)
+    gold = load_gold_values(SHARED / "gold_fields.json")
+    file_of = {  # a page's document (its textract-ref, as in page keys) → original file name
+        r.data["textract-ref"]: PurePosixPath(r.data["raw-ref"]).name for r in weak.manifest.pages
+    }
+    console.print(f"{len(pages)} labelled pages from {len(set(file_of.values()))} documents")
+
+    results: dict[str, dict] = {}
+    overall = Counts()
+    per_field: dict[str, Counts] = defaultdict(Counts)
+    for fold in args.folds:
+        test_docs = {
+            name: weak.manifest.resolve(ref)
+            for ref, name in file_of.items()
+            if issuer_group(name) == fold
+        }
+        train_pages = [p for p in pages if issuer_group(file_of[page_document(p)]) != fold]
+        fit, val = split_validation(train_pages, 0.1)
+        out = args.work / fold
+        fold_started = time.perf_counter()
+        trained = train(fit, val, fields, out, TrainOptions(max_minutes=minutes), resume=False)
+        train_minutes = (time.perf_counter() - fold_started) / 60
+        tagger = Tagger.load(out)
+        fold_results = {}
+        for name, path in sorted(test_docs.items()):
+            doc = TextractDocument.load(path)
+            enriched = TextractDocument.loads(enrich(doc, tagger), str(path))
+            fold_results[name] = build_result(detect(enriched, fields), fields)
+        report = evaluate_fields(gold, fold_results)
+        overall.add(report.overall)
+        for field_name, counts in report.per_field.items():
+            per_field[field_name].add(counts)
+        results[fold] = {
+            "test_documents": len(test_docs),
+            "train_pages": len(fit),
+            "validation_pages": len(val),
+            "train_minutes": round(train_minutes, 2),
+            "best_validation_entity_f1": trained.best_f1,
+            **report.to_json(),
+        }
+        console.print(
+            f"fold {fold}: {len(test_docs)} test documents, F1 {report.overall.f1:.3f} "
+            f"(P {report.overall.precision:.3f}, R {report.overall.recall:.3f}), "
+            f"trained {train_minutes:.1f} min"
+        )
+
+    table = Table(title="credit cards, issuers unseen in training (leave one group out)")
+    for column in ("field", "TP", "FP", "FN", "precision", "recall", "F1"):
+        table.add_column(column, justify="left" if column == "field" else "right")
+    for name, c in [*sorted(per_field.items()), ("[bold]all fields", overall)]:
+        table.add_row(
+            name,
+            str(c.tp),
+            str(c.fp),
+            str(c.fn),
+            f"{c.precision:.3f}",
+            f"{c.recall:.3f}",
+            f"{c.f1:.3f}",
+        )
+    console.print(table)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(
+        json.dumps(
+            {
+                "folds": results,
+                "overall": overall.to_json(),
+                "per_field": {k: v.to_json() for k, v in sorted(per_field.items())},
+                "max_minutes_per_fold": minutes,
+                "seconds": round(time.perf_counter() - started, 1),
+            },
+            indent=2,
+        )
+    )
+    console.print(f"written {args.out}")
+
+
+if __name__ == "__main__":
+    main()
