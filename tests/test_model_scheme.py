@@ -70,3 +70,20 @@ def test_viterbi_equals_argmax_when_argmax_is_valid(n: int) -> None:
     probs[0, 4] = 0.9  # B-answer
     probs[1:, 5] = 0.9  # I-answer
     assert viterbi_bio(probs, 4) == [4] + [5] * (n - 1)
+
+
+def test_line_constrained_viterbi_keeps_lines_whole() -> None:
+    # two lines: [0, 1] and [2]; word 1 alone would prefer B-answer (a new entity mid-line)
+    probs = np.array(
+        [
+            [0.0, 0.0, 0.7, 0.0, 0.0, 0.0, 0.3],  # B-question
+            [0.0, 0.0, 0.0, 0.4, 0.6, 0.0, 0.0],  # B-answer 0.6 > I-question 0.4
+            [0.0, 0.0, 0.0, 0.0, 0.9, 0.1, 0.0],  # B-answer
+        ]
+    )
+    assert viterbi_bio(probs, 4) == [2, 4, 4]
+    # keeping line 0 whole: B-question I-question (0.7*0.4=0.28) beats O O (0.3*0=0)
+    assert viterbi_bio(probs, 4, line_index=[0, 0, 1]) == [2, 3, 4]
+    assert decode_tags(probs, Scheme.bio, NAMES, [0, 0, 1]) == [
+        "B-question", "I-question", "B-answer"
+    ]  # fmt: skip

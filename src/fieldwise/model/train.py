@@ -63,6 +63,7 @@ class TrainOptions:
     base_model: str | None = None
     validation_share: float = 0.1  # held out when no validation pages are given
     freeze_word_embeddings: bool = False  # 12M of the 23M parameters; few pages cannot move them
+    ema: float = 0.0  # keep an exponential moving average of the weights (decay per step)
     shift: float = 0.0  # augmentation: move each window's words by up to this page share
 
 
@@ -149,6 +150,13 @@ def _shift_layout(batch: dict[str, torch.Tensor], shift: float, generator: torch
     feats = batch["features"]
     absolute = (feats[..., :8] + xy.repeat(1, 2).unsqueeze(1)).clamp(0, 1)
     feats[..., :8] = torch.where(words, absolute, feats[..., :8])
+
+
+def _ema_model(model: LayoutTagger, decay: float) -> torch.optim.swa_utils.AveragedModel:
+    """An exponential moving average of the weights: smoother than any single epoch's."""
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
 
 
 def _optimizer(model: LayoutTagger, options: TrainOptions) -> torch.optim.Optimizer:
@@ -254,6 +262,7 @@ def train(
         raise ValueError("the training pages have no words")
     bf16 = options.bf16 and bf16_supported()
     optimizer = _optimizer(model, options)
+    averaged = _ema_model(model, options.ema) if options.ema > 0 else None
     steps_per_epoch = math.ceil(len(windows) / options.batch_size)
     scheduler = _schedule(optimizer, steps_per_epoch * options.epochs, options.warmup)
     loss_fn = nn.CrossEntropyLoss(ignore_index=IGNORE, label_smoothing=options.label_smoothing)
@@ -266,6 +275,8 @@ def train(
         if state["options"] != _options_dict(options):
             raise ValueError(f"{checkpoint}: made with other options; remove it or the folder")
         model.load_state_dict(state["model"])
+        if averaged is not None:
+            averaged.load_state_dict(state["ema"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         torch.set_rng_state(state["torch_rng"])
@@ -295,14 +306,17 @@ def train(
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
             scheduler.step()
+            if averaged is not None:
+                averaged.update_parameters(model)
             losses.append(loss.item())
             if progress:
                 progress("step", {"epoch": epoch, "step": step + 1, "steps": len(batches),
                                   "loss": float(np.mean(losses[-20:]))})  # fmt: skip
         record: dict[str, Any] = {"epoch": epoch + 1, "loss": float(np.mean(losses))}
+        kept: LayoutTagger = averaged.module if averaged is not None else model  # type: ignore[assignment]
         if val_pages:
             metrics = evaluate_model(
-                model, tokenizer, val_pages, names, options.scheme, options.encode, bf16, keep_lines
+                kept, tokenizer, val_pages, names, options.scheme, options.encode, bf16, keep_lines
             )
             record.update({k: metrics[k] for k in ("entity_f1", "acc", "focus_acc")})
         minutes = elapsed_before / 60 + (time.monotonic() - started) / 60
@@ -311,10 +325,11 @@ def train(
         score = record.get("entity_f1", float(epoch))  # no validation: the last epoch is best
         if score > best_f1:
             best_f1, best_epoch = score, epoch + 1
-            save_model_folder(out, model, tokenizer, fields, info)
+            save_model_folder(out, kept, tokenizer, fields, info)
         torch.save(
             {
                 "model": model.state_dict(),
+                "ema": averaged.state_dict() if averaged is not None else None,
                 "optimizer": optimizer.state_dict(),
                 "scheduler": scheduler.state_dict(),
                 "torch_rng": torch.get_rng_state(),

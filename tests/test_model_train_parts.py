@@ -1,0 +1,53 @@
+"""The parts of training that decide what the model learns: line check, hold-out, augmentation."""
+
+from __future__ import annotations
+
+import torch
+
+from fieldwise.annotate.dataset import LabeledPage
+from fieldwise.annotate.word_labels import WordLabel
+from fieldwise.model.encode import IGNORE
+from fieldwise.model.train import _shift_layout, split_line_share, split_validation
+from fieldwise.textract.geometry import Box
+
+
+def _page(key: str, lines: list[int], labels: list[WordLabel]) -> LabeledPage:
+    n = len(lines)
+    boxes = [Box(0.1 * i, 0.1, 0.1 * i + 0.05, 0.12) for i in range(n)]
+    ids = [str(i) for i in range(n)]
+    return LabeledPage(key, 1, ["w"] * n, boxes, lines, [99.0] * n, ids, labels=tuple(labels))
+
+
+def test_split_line_share_counts_lines_that_mix_entities() -> None:
+    q, a, o = WordLabel(1, 0, True), WordLabel(2, 1, True), WordLabel(3, None, False)
+    clean = _page("a#1", [0, 0, 1], [q, WordLabel(1, 0, False), a])
+    mixed = _page("b#1", [0, 0, 1, 1], [q, a, a, o])  # both lines mix
+    assert split_line_share([clean]) == 0.0
+    assert split_line_share([clean, mixed]) == 2 / 4
+
+
+def test_split_validation_is_deterministic_and_by_document() -> None:
+    pages = [_page(f"doc{i}/textract.json#{p}", [0], [WordLabel(3, None, False)])
+             for i in range(40) for p in (1, 2)]  # fmt: skip
+    train1, val1 = split_validation(pages, 0.1)
+    train2, val2 = split_validation(list(reversed(pages)), 0.1)
+    assert {p.key for p in val1} == {p.key for p in val2}
+    assert val1 and len(train1) + len(val1) == len(pages)
+    docs = {p.key.split("#")[0] for p in val1}
+    assert all(p.key.split("#")[0] not in docs for p in train1)  # both pages of a document
+
+
+def test_shift_moves_words_together_and_leaves_specials() -> None:
+    bbox = torch.tensor([[[0, 0, 0, 0], [100, 200, 150, 220], [300, 200, 350, 220], [1000] * 4]])
+    features = torch.zeros((1, 4, 24))
+    features[0, 1:3, :4] = bbox[0, 1:3].float() / 1000
+    labels = torch.tensor([[IGNORE, 1, 2, IGNORE]])
+    batch = {"bbox": bbox.clone(), "features": features, "labels": labels}
+    _shift_layout(batch, 0.05, torch.Generator().manual_seed(3))
+    moved = batch["bbox"][0]
+    assert moved[0].tolist() == [0, 0, 0, 0] and moved[3].tolist() == [1000] * 4
+    delta = moved[1:3] - bbox[0, 1:3]
+    assert torch.equal(delta[0], delta[1])  # one offset for the whole window
+    assert delta[0, 0] == delta[0, 2] and delta[0, 1] == delta[0, 3]
+    assert 0 < delta.abs().max() <= 50
+    assert torch.allclose(batch["features"][0, 1:3, :4], moved[1:3].float() / 1000, atol=2e-3)
