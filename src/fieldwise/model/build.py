@@ -111,6 +111,8 @@ def _encoder_weights(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
                 rest = key[len(prefix) :]
                 if rest.split(".")[0] in ("embeddings", "encoder", "pooler"):
                     out[f"layoutlm.{rest}"] = value
+                elif rest.startswith("layout_features."):  # a fieldwise pre-trained checkpoint
+                    out[rest] = value
                 break
     return out
 
@@ -150,7 +152,7 @@ def build_model(
         for table in _TABLES:
             if f"layoutlm.embeddings.{table}.weight" in missing:
                 getattr(model.layoutlm.embeddings, table).weight.zero_()
-        if model.layout_features is not None:
+        if model.layout_features is not None and "layout_features.weight" in missing:
             model.layout_features.weight.zero_()
             model.layout_features.bias.zero_()
     text_missing = [k for k in missing if k.startswith("layoutlm.") and not any(

@@ -55,7 +55,7 @@ class TrainOptions:
     warmup: float = 0.1  # share of the steps spent warming up
     patience: int = 8
     seed: int = 0
-    label_smoothing: float = 0.0
+    label_smoothing: float = 0.1
     bf16: bool = True  # autocast where the CPU has native bf16
     layout_features: bool = True
     keep_lines: bool = True  # decode LINEs whole if the training lines never mix entities
@@ -64,7 +64,7 @@ class TrainOptions:
     validation_share: float = 0.1  # held out when no validation pages are given
     freeze_word_embeddings: bool = False  # 12M of the 23M parameters; few pages cannot move them
     ema: float = 0.0  # keep an exponential moving average of the weights (decay per step)
-    shift: float = 0.0  # augmentation: move each window's words by up to this page share
+    shift: float = 0.05  # augmentation: move each window's words by up to this page share
 
 
 @dataclass
