@@ -65,6 +65,7 @@ class TrainOptions:
     freeze_word_embeddings: bool = False  # 12M of the 23M parameters; few pages cannot move them
     ema: float = 0.0  # keep an exponential moving average of the weights (decay per step)
     shift: float = 0.05  # augmentation: move each window's words by up to this page share
+    negative_share: float = 0.25  # pages with no labelled word kept, per labelled page
 
 
 @dataclass
@@ -180,15 +181,39 @@ def _optimizer(model: LayoutTagger, options: TrainOptions) -> torch.optim.Optimi
     )
 
 
-def _schedule(optimizer: torch.optim.Optimizer, total: int, warmup: float) -> Any:
-    warm = max(1, int(total * warmup))
+class _Horizon:
+    """The step the learning rate reaches zero at; shortened when the time budget is tighter
+    than the epochs asked for, so a time-limited run still warms up and decays fully."""
 
-    def factor(step: int) -> float:
-        if step < warm:
-            return (step + 1) / warm
-        return max(0.0, (total - step) / max(1, total - warm))
+    def __init__(self, total: int, warmup: float) -> None:
+        self.total = total
+        self.warm = max(1, int(total * warmup))
 
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+    def factor(self, step: int) -> float:
+        if step < self.warm:
+            return (step + 1) / self.warm
+        return max(0.0, (self.total - step) / max(1, self.total - self.warm))
+
+
+def _schedule(optimizer: torch.optim.Optimizer, horizon: _Horizon) -> Any:
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, horizon.factor)
+
+
+def with_few_negatives(
+    pages: Sequence[LabeledPage], share: float, other_id: int, seed: int
+) -> list[LabeledPage]:
+    """All pages with a labelled word, and ``share`` as many pages without one (seeded).
+
+    Long documents labelled from known values have many pages where nothing is labelled: they
+    teach the model little beyond "other" and would make each epoch several times longer.
+    """
+    labelled = [any(label.class_id != other_id for label in p.labels) for p in pages]
+    negatives = [i for i, has in enumerate(labelled) if not has]
+    if share < 0 or not any(labelled):
+        return list(pages)
+    keep = min(len(negatives), round(share * sum(labelled)))
+    chosen = set(random.Random(seed).sample(negatives, keep))
+    return [p for i, p in enumerate(pages) if labelled[i] or i in chosen]
 
 
 def evaluate_model(
@@ -229,6 +254,10 @@ def train(
     started = time.monotonic()
     if not train_pages:
         raise ValueError("no labelled training pages")
+    train_pages = with_few_negatives(
+        train_pages, options.negative_share, fields.other_id, options.seed
+    )
+    val_pages = with_few_negatives(val_pages, options.negative_share, fields.other_id, options.seed)
     _seed_all(options.seed)
     names = fields.class_names
     n_labels = num_labels(options.scheme, fields.num_classes)
@@ -264,7 +293,8 @@ def train(
     optimizer = _optimizer(model, options)
     averaged = _ema_model(model, options.ema) if options.ema > 0 else None
     steps_per_epoch = math.ceil(len(windows) / options.batch_size)
-    scheduler = _schedule(optimizer, steps_per_epoch * options.epochs, options.warmup)
+    horizon = _Horizon(steps_per_epoch * options.epochs, options.warmup)
+    scheduler = _schedule(optimizer, horizon)
     loss_fn = nn.CrossEntropyLoss(ignore_index=IGNORE, label_smoothing=options.label_smoothing)
     history: list[dict[str, Any]] = []
     best_f1, best_epoch, start_epoch, elapsed_before = -1.0, -1, 0, 0.0
@@ -351,6 +381,8 @@ def train(
         if minutes + per_epoch > options.max_minutes:
             stopped = "time"
             break
+        epochs_in_budget = max(epoch + 2, math.floor(options.max_minutes / per_epoch))
+        horizon.total = min(options.epochs, epochs_in_budget) * steps_per_epoch
     minutes = elapsed_before / 60 + (time.monotonic() - started) / 60
     result = TrainResult(max(best_f1, 0.0), best_epoch, epoch + 1, minutes, history, stopped)
     metrics_out = {

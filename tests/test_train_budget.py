@@ -1,0 +1,43 @@
+"""Training on long weakly-labelled documents: few negative pages, a schedule within budget."""
+
+from __future__ import annotations
+
+from fieldwise.annotate.dataset import LabeledPage
+from fieldwise.annotate.word_labels import WordLabel
+from fieldwise.model.train import _Horizon, with_few_negatives
+from fieldwise.textract.geometry import Box
+
+
+def _page(key: str, classes: list[int]) -> LabeledPage:
+    n = len(classes)
+    return LabeledPage(
+        key=key,
+        page_num=1,
+        words=["w"] * n,
+        boxes=[Box(0, 0, 0.1, 0.1)] * n,
+        line_index=[0] * n,
+        confidences=[99.0] * n,
+        block_ids=[str(i) for i in range(n)],
+        labels=tuple(WordLabel(c, None, False) for c in classes),
+    )
+
+
+def test_negative_pages_are_thinned_reproducibly_and_labelled_pages_all_kept() -> None:
+    pages = [_page(f"p{i}", [0, 2] if i % 5 == 0 else [2, 2]) for i in range(50)]
+    kept = with_few_negatives(pages, 0.5, other_id=2, seed=1)
+    labelled = [p for p in pages if p.class_ids[0] == 0]
+    assert len(labelled) == 10 and all(p in kept for p in labelled)
+    assert len(kept) == 15
+    assert [p.key for p in kept] == [p.key for p in with_few_negatives(pages, 0.5, 2, seed=1)]
+    assert [p.key for p in kept] != [p.key for p in with_few_negatives(pages, 0.5, 2, seed=2)]
+    assert [p.key for p in kept] == sorted((p.key for p in kept), key=lambda k: int(k[1:]))
+    nothing_labelled = [_page("a", [2]), _page("b", [2])]
+    assert with_few_negatives(nothing_labelled, 0.25, 2, 0) == nothing_labelled
+
+
+def test_a_shorter_horizon_still_warms_up_and_decays_to_zero() -> None:
+    horizon = _Horizon(total=1000, warmup=0.1)
+    assert horizon.factor(0) == 1 / 100 and horizon.factor(99) == 1.0
+    horizon.total = 300  # the budget fits fewer steps than the epochs asked for
+    assert horizon.factor(200) == 100 / 200
+    assert horizon.factor(300) == 0.0 and horizon.factor(400) == 0.0
