@@ -5,7 +5,8 @@ PyTorch weights, ``fieldwise.model.onnx.OnnxBackend`` an exported ONNX file. :cl
 does the rest the same way for both: windows, softmax, merging per word, BIO collapsing.
 
 Enrichment adds to each WORD ``PredictedClass`` (int; the last id is "other"),
-``PredictedClassConfidence`` (0–1) and ``ClassificationProbabilities`` (one per class). As in
+``PredictedClassConfidence`` (0–1) and ``ClassificationProbabilities`` (one per class), and a BIO
+model's ``PredictedEntityStart`` where it begins an entity (fields split detections there). As in
 the original contract, ``target_page_num`` enriches only that page (the others are passed
 through untouched and the model never sees them) and ``target_page_only`` also drops the other
 pages' blocks from the output.
@@ -158,4 +159,6 @@ def enrich(
             block["PredictedClass"] = int(cid)
             block["PredictedClassConfidence"] = float(probs[cid])
             block["ClassificationProbabilities"] = [float(p) for p in probs]
+            if prediction.tags and prediction.tags[index].startswith("B-"):
+                block["PredictedEntityStart"] = True  # where a BIO model starts a new entity
     return out
