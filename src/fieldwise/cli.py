@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from fieldwise.commands.common import console, fail, progress
 from fieldwise.ingest.options import IngestOptions, OcrMode
 from fieldwise.ingest.runner import IngestReport, ingest
 from fieldwise.textract import TextractDocument, TextractFormatError
@@ -21,7 +20,6 @@ app = typer.Typer(
     rich_markup_mode="markdown",
     pretty_exceptions_enable=False,
 )
-console = Console()
 
 
 def _size(value: str) -> tuple[int, int]:
@@ -71,15 +69,7 @@ def ingest_command(
         thumbnail_size=_size(thumbnail_size),
         thumbnail_stretch=stretch_thumbnails,
     )
-    columns = (
-        TextColumn("[bold]ingest"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("pages"),
-        TimeElapsedColumn(),
-        TextColumn("{task.description}"),
-    )
-    with Progress(*columns, console=console, transient=True) as bar:
+    with progress("ingest", "pages") as bar:
         task = bar.add_task("", total=None)
 
         def show(p):  # type: ignore[no-untyped-def]
@@ -129,8 +119,7 @@ def inspect_command(
     try:
         doc = TextractDocument.load(file)
     except TextractFormatError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from None
+        raise fail(exc) from None
     types = Counter(b["BlockType"] for b in doc.blocks)
     words = list(doc.words())
     lines = sum(len(p.lines) for p in doc.pages)

@@ -1,7 +1,8 @@
-"""What every command module shares: the console and a progress bar in one style."""
+"""What every command module shares: the console, one-line errors, a progress bar style."""
 
 from __future__ import annotations
 
+import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -20,3 +21,9 @@ def progress(label: str, unit: str = "") -> Progress:
         console=console,
         transient=True,
     )
+
+
+def fail(message: object) -> typer.Exit:
+    """Print a one-line error (no traceback) and give the exit to raise: ``raise fail(exc)``."""
+    console.print(f"[red]error:[/red] {message}", highlight=False)
+    return typer.Exit(1)

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fieldwise.commands.common import console, progress
+from fieldwise.commands.common import console, fail, progress
 from fieldwise.fields.config import FieldConfigError, load_fields
 from fieldwise.fields.evaluate import (
     FieldsReport,
@@ -99,7 +99,7 @@ def extract_command(
         if fields is not None:
             config = load_fields(fields)
     except FieldConfigError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     with progress("extract", "documents") as bar:
         task = bar.add_task("ingest", total=None)
 
@@ -118,13 +118,8 @@ def extract_command(
                 show,
             )
         except ValueError as exc:  # model folder or field configuration that cannot be used
-            raise _fail(exc) from None
+            raise fail(exc) from None
     _print_results(report, out)
-
-
-def _fail(message: object) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}")
-    return typer.Exit(1)
 
 
 def _print_results(report: ExtractReport, out: Path) -> None:

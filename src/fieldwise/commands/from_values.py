@@ -12,14 +12,8 @@ from rich.table import Table
 from fieldwise.annotate.from_values import label_from_values, load_gold
 from fieldwise.annotate.manifest import Manifest
 from fieldwise.commands.annotate import app
-from fieldwise.commands.common import console, progress
+from fieldwise.commands.common import console, fail, progress
 from fieldwise.fields.config import load_fields
-
-
-def _fail(message: object) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}", highlight=False)
-    return typer.Exit(1)
-
 
 _COUNTS = ("values_total", "values_found", "values_labelled")
 
@@ -75,7 +69,7 @@ def from_values_command(
         known = load_gold(gold, [f.name for f in config.fields])
         manifest = Manifest.load(pages)
     except (ValueError, OSError) as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     try:
         with progress("labelling", "documents") as bar:
             task = bar.add_task("", total=len(known))
@@ -85,7 +79,7 @@ def from_values_command(
 
             result = label_from_values(known, manifest, config, label_attr, keep_empty, advance)
     except (ValueError, OSError) as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     result.manifest.save(out)
     summary = result.report()
     if report is not None:

@@ -13,14 +13,8 @@ from fieldwise.annotate.funsd import LineMode, import_funsd
 from fieldwise.annotate.manifest import Manifest, ManifestError, parse_prefix_maps, write_jsonl
 from fieldwise.annotate.sampling import page_key, sample_pages, save_pages, split_by_document
 from fieldwise.commands.annotate import app
-from fieldwise.commands.common import console, progress
+from fieldwise.commands.common import console, fail, progress
 from fieldwise.fields import FieldConfigError, load_fields
-
-
-def fail(message: object) -> typer.Exit:
-    """Print a one-line error (no traceback) and give the exit to raise."""
-    console.print(f"[red]error:[/red] {message}")
-    return typer.Exit(1)
 
 
 @app.command("import-funsd")

@@ -12,23 +12,18 @@ from fieldwise.annotate.labelstudio import ImageUrls, export_tasks, labeling_con
 from fieldwise.annotate.labelstudio_import import import_tasks
 from fieldwise.annotate.manifest import Manifest, write_jsonl
 from fieldwise.commands.annotate import app
-from fieldwise.commands.common import console
+from fieldwise.commands.common import console, fail
 from fieldwise.fields.config import FieldConfig, load_fields
 
 LabelAttr = Annotated[str, typer.Option(help="Manifest attribute that holds the boxes.")]
 Fields = Annotated[Path, typer.Option("--fields", help="Field configuration (YAML or JSON).")]
 
 
-def _fail(message: object) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}", highlight=False)
-    return typer.Exit(1)
-
-
 def _fields(path: Path) -> FieldConfig:
     try:
         return load_fields(path)
     except (ValueError, OSError) as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
 
 
 @app.command("export-labelstudio")
@@ -67,7 +62,7 @@ def export_labelstudio_command(
     try:
         result = export_tasks(Manifest.load(manifest), config, label_attr, urls, as_annotations)
     except (ValueError, OSError) as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result.tasks, ensure_ascii=False, indent=1), encoding="utf-8")
     kind = "annotations" if as_annotations else "predictions"
@@ -110,13 +105,13 @@ def import_labelstudio_command(
     try:
         data = json.loads(export.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise _fail(f"{export}: cannot read: {exc.strerror or exc}") from None
+        raise fail(f"{export}: cannot read: {exc.strerror or exc}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise _fail(f"{export}: not a JSON file: {exc}") from None
+        raise fail(f"{export}: not a JSON file: {exc}") from None
     try:
         result = import_tasks(data, config, label_attr, str(export), use_predictions)
     except ValueError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     write_jsonl(out, result.manifest_lines(out.parent))
     console.print(f"{len(result.lines)} pages, {result.boxes} boxes under '{label_attr}' → {out}")
     if result.rotated:

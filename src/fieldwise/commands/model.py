@@ -9,14 +9,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from fieldwise.commands.common import console, fail
 from fieldwise.model.scheme import Scheme
-
-console = Console()
-
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
 
@@ -25,11 +22,6 @@ def _backend(value: str) -> str:
     if value not in BACKENDS:
         raise typer.BadParameter(f"expected one of {', '.join(BACKENDS)}")
     return value
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    console.print(f"[red]error:[/red] {exc}")
-    return typer.Exit(1)
 
 
 def _metrics_table(report: dict[str, Any], title: str) -> Table:
@@ -90,7 +82,7 @@ def train_command(
         else:
             pages, val_pages = split_validation(pages, TrainOptions().validation_share)
     except ValueError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     options = TrainOptions(
         scheme=scheme,
         epochs=epochs,
@@ -128,7 +120,7 @@ def train_command(
         try:
             result = run_training(pages, val_pages, config, out, options, command, show, resume)
         except ValueError as exc:
-            raise _fail(exc) from None
+            raise fail(exc) from None
     console.print(
         f"best epoch {result.best_epoch} (val entity F1 {result.best_f1:.4f}), "
         f"{result.epochs_run} epochs in {result.minutes:.1f} min, stopped by {result.stopped}; "
@@ -159,7 +151,7 @@ def evaluate_command(
         tagger = Tagger.load(model, backend)
         report = evaluate_manifest(tagger, manifest, attr)
     except ValueError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     png = write_report(report, out)
     console.print(_metrics_table(report, f"{model} on {manifest} ({report['pages']} pages)"))
     console.print(
@@ -193,7 +185,7 @@ def predict_command(
         doc = TextractDocument.load(textract)
         enriched = enrich(doc, tagger, target_page_num, target_page_only)
     except (ValueError, TextractFormatError) as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(json.dumps(enriched).encode())
     words = sum(1 for b in enriched["Blocks"] if "PredictedClass" in b)
@@ -221,7 +213,7 @@ def export_onnx_command(
     try:
         written = export_onnx(model, int8)
     except ValueError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     for path in written:
         console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
     if manifest is None:
