@@ -23,20 +23,19 @@ from collections import defaultdict
 from pathlib import Path, PurePosixPath
 
 from rich.console import Console
-from rich.table import Table
 
 from fieldwise.annotate.dataset import LabeledPage, load_labeled_pages
 from fieldwise.annotate.from_values import label_from_values
 from fieldwise.annotate.from_values import load_gold as load_known_values
 from fieldwise.annotate.manifest import Manifest
+from fieldwise.commands.fields import print_fields_report
 from fieldwise.fields.config import load_fields
-from fieldwise.fields.detections import detect
-from fieldwise.fields.evaluate import Counts, evaluate_fields
+from fieldwise.fields.evaluate import Counts, FieldsReport, evaluate_fields
 from fieldwise.fields.evaluate import load_gold as load_gold_values
-from fieldwise.fields.extract import build_result
+from fieldwise.fields.run import document_result
 from fieldwise.ingest.options import IngestOptions
 from fieldwise.ingest.runner import ingest
-from fieldwise.model.predict import Tagger, enrich
+from fieldwise.model.predict import Tagger
 from fieldwise.model.train import TrainOptions, split_validation, train
 from fieldwise.textract.document import TextractDocument
 
@@ -98,9 +97,7 @@ def main() -> None:
         tagger = Tagger.load(out)
         fold_results = {}
         for name, path in sorted(test_docs.items()):
-            doc = TextractDocument.load(path)
-            enriched = TextractDocument.loads(enrich(doc, tagger), str(path))
-            fold_results[name] = build_result(detect(enriched, fields), fields)
+            _, fold_results[name] = document_result(TextractDocument.load(path), tagger, fields)
         report = evaluate_fields(gold, fold_results)
         overall.add(report.overall)
         for field_name, counts in report.per_field.items():
@@ -119,20 +116,10 @@ def main() -> None:
             f"trained {train_minutes:.1f} min"
         )
 
-    table = Table(title="credit cards, issuers unseen in training (leave one group out)")
-    for column in ("field", "TP", "FP", "FN", "precision", "recall", "F1"):
-        table.add_column(column, justify="left" if column == "field" else "right")
-    for name, c in [*sorted(per_field.items()), ("[bold]all fields", overall)]:
-        table.add_row(
-            name,
-            str(c.tp),
-            str(c.fp),
-            str(c.fn),
-            f"{c.precision:.3f}",
-            f"{c.recall:.3f}",
-            f"{c.f1:.3f}",
-        )
-    console.print(table)
+    print_fields_report(
+        FieldsReport(overall, dict(per_field)),
+        "credit cards, issuers unseen in training (leave one group out)",
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
         json.dumps(

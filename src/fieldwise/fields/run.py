@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 
@@ -30,6 +30,10 @@ from fieldwise.ingest.options import IngestOptions
 from fieldwise.ingest.runner import IngestReport, ingest
 from fieldwise.ingest.store import META, TEXTRACT, DocumentRecord, Failure, Store
 from fieldwise.textract.document import TextractDocument
+from fieldwise.textract.schema import ResponseDict
+
+if TYPE_CHECKING:
+    from fieldwise.model.predict import Tagger
 
 RESULTS = "results.jsonl"
 RESULTS_CSV = "results.csv"
@@ -61,6 +65,20 @@ def check_fields(fields: FieldConfig, model_fields: FieldConfig, source: str) ->
         )
 
 
+def document_result(
+    doc: TextractDocument,
+    tagger: Tagger,
+    config: FieldConfig,
+    review_threshold: float = DEFAULT_REVIEW_THRESHOLD,
+) -> tuple[TextractDocument, dict[str, Any]]:
+    """``doc`` enriched with the model's predictions, and the fields built from them."""
+    from fieldwise.model.predict import enrich
+
+    # enrich() copies the validated blocks and only adds prediction keys: no need to validate again
+    enriched = TextractDocument(cast(ResponseDict, enrich(doc, tagger)), doc.source)
+    return enriched, build_result(detect(enriched, config), config, review_threshold)
+
+
 def extract_documents(
     inputs: list[Path],
     model_dir: Path,
@@ -72,7 +90,7 @@ def extract_documents(
     on_document: Callable[[int, int, str], None] | None = None,
 ) -> ExtractReport:
     """Ingest ``inputs`` into ``out_dir`` (reusing what is there), then predict and build fields."""
-    from fieldwise.model.predict import Tagger, enrich  # torch loads only when extracting
+    from fieldwise.model.predict import Tagger  # torch loads only when extracting
 
     started = time.perf_counter()
     tagger = Tagger.load(model_dir, backend=backend)
@@ -91,9 +109,8 @@ def extract_documents(
         raw_ref = f"documents/{doc_id}/{record.file_name}"
         try:
             doc = TextractDocument.load(folder / TEXTRACT)
-            enriched = TextractDocument.loads(enrich(doc, tagger), str(folder / ENRICHED))
+            enriched, result = document_result(doc, tagger, config, review_threshold)
             enriched.save(folder / ENRICHED)
-            result = build_result(detect(enriched, config), config, review_threshold)
             (folder / RESULT).write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
         except (ValueError, OSError) as exc:
             report.failures.append(Failure(record.source_path, str(exc), "extract"))
