@@ -76,26 +76,44 @@ def _unify(labels: BoxLabels, names: dict[str, int], where: str) -> BoxLabels:
     return BoxLabels(labels.width, labels.height, tuple(annotations), {}, labels.depth)
 
 
-def check_refs(data: dict[str, Any], base: Path) -> list[str]:
-    """What is missing among the files a line points at (empty when all exist)."""
-    missing = []
-    for key in ("source-ref", "textract-ref"):
-        ref = data.get(key)
-        if not isinstance(ref, str):
-            missing.append(f"no {key}")
-        elif "://" in ref:
-            missing.append(f"{key} {ref} is a URI that no --map-prefix maps to a local path")
-        elif not (path := base / ref if not Path(ref).is_absolute() else Path(ref)).is_file():
-            missing.append(f"{key} {ref} does not exist")
-        elif key == "textract-ref":
+class RefChecker:
+    """Checks the files manifest lines point at; each Textract JSON is read once, not per page."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self._pages: dict[Path, int | None] = {}  # Textract file → page count (None: not Textract)
+
+    def page_count(self, path: Path) -> int | None:
+        if path not in self._pages:
             try:
-                pages = orjson.loads(path.read_bytes())["DocumentMetadata"]["Pages"]
-            except (orjson.JSONDecodeError, KeyError, TypeError):
-                missing.append(f"textract-ref {ref} is not Textract JSON")
+                self._pages[path] = int(
+                    orjson.loads(path.read_bytes())["DocumentMetadata"]["Pages"]
+                )
+            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+                self._pages[path] = None
+        return self._pages[path]
+
+    def missing(self, data: dict[str, Any]) -> list[str]:
+        """What is missing among the files a line points at (empty when all exist)."""
+        problems = []
+        for key in ("source-ref", "textract-ref"):
+            ref = data.get(key)
+            if not isinstance(ref, str):
+                problems.append(f"no {key}")
                 continue
-            if not 1 <= int(data.get("page-num", 1)) <= pages:
-                missing.append(f"page-num {data.get('page-num')} not in 1..{pages} of {ref}")
-    return missing
+            if "://" in ref:
+                problems.append(f"{key} {ref} is a URI that no --map-prefix maps to a local path")
+                continue
+            path = self.base / ref  # an absolute ref stays absolute
+            if not path.is_file():
+                problems.append(f"{key} {ref} does not exist")
+            elif key == "textract-ref":
+                pages = self.page_count(path)
+                if pages is None:
+                    problems.append(f"textract-ref {ref} is not Textract JSON")
+                elif not 1 <= int(data.get("page-num", 1)) <= pages:
+                    problems.append(f"page-num {data.get('page-num')} not in 1..{pages} of {ref}")
+        return problems
 
 
 def consolidate(
@@ -115,6 +133,7 @@ def consolidate(
     fixed = class_names is not None
     by_key: dict[tuple[str, int], tuple[PageRecord, BoxLabels | None]] = {}
     result = ConsolidateResult([], {})
+    checker = RefChecker(out_dir)
     for job in jobs:
         manifest = Manifest.load(job)
         result.jobs[str(job)] = len(manifest)
@@ -146,7 +165,7 @@ def consolidate(
                 result.relabelled += 1
             if labels is not None or key not in by_key:
                 by_key[key] = (PageRecord(data), labels)
-            for reason in check_refs(data, out_dir):
+            for reason in checker.missing(data):
                 result.problems.append(Problem(where, reason))
     result.class_names = dict(sorted((i, n) for n, i in names.items()))
     for record, labels in by_key.values():
