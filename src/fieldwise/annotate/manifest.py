@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from fieldwise.annotate.word_labels import LabelBox
+from fieldwise.ingest.store import write_jsonl
 from fieldwise.textract.geometry import Box
 
 REFS = ("raw-ref", "source-ref", "textract-ref", "thumbnail-ref")
@@ -272,18 +274,14 @@ class Manifest:
     def save(self, path: str | Path, relative_to_new_folder: bool = True) -> None:
         """Write the manifest; relative refs are rewritten so they still point at the same files."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", encoding="utf-8") as out:
-            for page in self.pages:
-                data = page.data
-                if relative_to_new_folder:
-                    data = rebase_refs(data, self.base, path.parent)
-                out.write(json.dumps(data, ensure_ascii=False) + "\n")
+        rows = (
+            rebase_refs(p.data, self.base, path.parent) if relative_to_new_folder else p.data
+            for p in self.pages
+        )
+        write_jsonl(path, rows)
 
 
 def _relpath(target: Path, start: Path) -> str:
-    import os
-
     return Path(os.path.relpath(target.resolve(), start.resolve())).as_posix()
 
 
@@ -320,11 +318,3 @@ def map_prefix(data: dict[str, Any], maps: Sequence[tuple[str, str]]) -> dict[st
                     out[key] = new + value[len(old) :]
                     break
     return out
-
-
-def write_jsonl(path: str | Path, rows: Iterable[Mapping[str, Any]]) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as out:
-        for row in rows:
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")

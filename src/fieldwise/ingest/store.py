@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -135,12 +136,15 @@ class Store:
                     line["thumbnail-ref"] = f"{base}/thumbs/{number:04d}.png"
                 line["page-num"] = number
                 page_lines.append(line)
-        _write_jsonl(self.root / DOCUMENTS_MANIFEST, doc_lines)
-        _write_jsonl(self.root / PAGES_MANIFEST, page_lines)
-        _write_jsonl(self.root / FAILURES, [f.to_json() for f in failures])
+        write_jsonl(self.root / DOCUMENTS_MANIFEST, doc_lines)
+        write_jsonl(self.root / PAGES_MANIFEST, page_lines)
+        write_jsonl(self.root / FAILURES, [f.to_json() for f in failures])
 
 
-def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
+def write_jsonl(path: str | Path, rows: Iterable[Mapping[str, Any]]) -> None:
+    """JSON Lines, written to a temporary file and renamed: readers never see half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
     tmp.replace(path)
