@@ -56,15 +56,6 @@ class ExtractReport:
     seconds: float = 0.0
 
 
-def check_fields(fields: FieldConfig, model_fields: FieldConfig, source: str) -> None:
-    """A configuration may change how fields are reported, not which classes the model has."""
-    if fields.class_names != model_fields.class_names:
-        raise ValueError(
-            f"{source}: its classes {fields.class_names} do not match the model's "
-            f"{model_fields.class_names} (same names, same class ids)"
-        )
-
-
 def document_result(
     doc: TextractDocument,
     tagger: Tagger,
@@ -90,13 +81,14 @@ def extract_documents(
     on_document: Callable[[int, int, str], None] | None = None,
 ) -> ExtractReport:
     """Ingest ``inputs`` into ``out_dir`` (reusing what is there), then predict and build fields."""
-    from fieldwise.model.predict import Tagger  # torch loads only when extracting
+    from fieldwise.model.artifacts import check_fields_match  # torch loads only when extracting
+    from fieldwise.model.predict import Tagger
 
     started = time.perf_counter()
     tagger = Tagger.load(model_dir, backend=backend)
     model_fields = tagger.loaded.fields
     if fields is not None:
-        check_fields(fields, model_fields, "--fields")
+        check_fields_match(model_fields.class_names, fields, "--fields")
     config = fields or model_fields
     report = ExtractReport(ingest(list(inputs), out_dir, options or IngestOptions()))
     report.failures += report.ingest.failures
