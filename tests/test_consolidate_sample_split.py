@@ -159,3 +159,25 @@ def test_split_never_puts_a_document_on_both_sides(funsd: Path, tmp_path: Path) 
     assert train_docs and test_docs and not train_docs & test_docs
     assert len(test) == 15
     assert split_by_document(pdf_like, 0.25, seed=3) == (train, test)
+
+
+def test_split_holds_out_documents_by_file_name(pdf_dir: Path, tmp_path: Path) -> None:
+    path = REPO_INGEST(pdf_dir, tmp_path)
+    manifest = Manifest.load(path)
+    names = {p.data["raw-ref"].rsplit("/", 1)[-1] for p in manifest}
+    held_issuer = sorted(n.split("__")[0] for n in names)[0]
+    run = [sys.executable, "-m", "fieldwise.cli", "annotate", "split", str(path)]
+    done = subprocess.run(
+        [*run, "--hold-out", f"{held_issuer}__*", "--train-out", str(tmp_path / "a.jsonl"),
+         "--test-out", str(tmp_path / "b.jsonl")],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert "test:" in done.stdout
+    train, test = Manifest.load(tmp_path / "a.jsonl"), Manifest.load(tmp_path / "b.jsonl")
+    assert len(train) + len(test) == len(manifest)
+    assert test.pages and all(
+        p.data["raw-ref"].rsplit("/", 1)[-1].startswith(f"{held_issuer}__") for p in test
+    )
+    assert not any(p.data["raw-ref"].rsplit("/", 1)[-1].startswith(held_issuer) for p in train)
+    nothing = subprocess.run([*run, "--hold-out", "nobody__*"], capture_output=True, text=True)
+    assert nothing.returncode == 1 and "no document's file name matches" in nothing.stdout

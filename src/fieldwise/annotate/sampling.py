@@ -10,10 +10,12 @@ Example::
     job = sample_pages(Manifest.load("out/pages.manifest.jsonl"), n=50, first_page_share=0.4,
                        seed=7, exclude=[Manifest.load("labelled.jsonl")])
     train, test = split_by_document(Manifest.load("labelled.jsonl"), test_share=0.1, seed=7)
+    train, test = split_by_name(Manifest.load("labelled.jsonl"), ["amex__*"])
 """
 
 from __future__ import annotations
 
+import fnmatch
 import random
 from collections import defaultdict
 from collections.abc import Sequence
@@ -91,6 +93,31 @@ def split_by_document(
             test_pages += size
     train = [p for p in manifest.pages if page_key(manifest, p)[0] not in test_docs]
     test = [p for p in manifest.pages if page_key(manifest, p)[0] in test_docs]
+    return train, test
+
+
+def split_by_name(
+    manifest: Manifest, hold_out: Sequence[str]
+) -> tuple[list[PageRecord], list[PageRecord]]:
+    """(train, test) pages: the test side is every document whose file name matches a pattern.
+
+    For measuring on what a model has never seen, e.g. an issuer's agreements: ``amex__*``.
+    Patterns are shell globs on the document's original file name (``raw-ref``), case-sensitive.
+    """
+    if not hold_out:
+        raise ValueError("no --hold-out pattern given")
+
+    def held(page: PageRecord) -> bool:
+        ref = page.ref("raw-ref") or page.ref("textract-ref") or page.ref("source-ref") or ""
+        name = ref.rsplit("/", 1)[-1]
+        return any(fnmatch.fnmatchcase(name, pattern) for pattern in hold_out)
+
+    test = [p for p in manifest.pages if held(p)]
+    train = [p for p in manifest.pages if not held(p)]
+    if not test:
+        raise ValueError(f"{manifest.source}: no document's file name matches {list(hold_out)}")
+    if not train:
+        raise ValueError(f"{manifest.source}: every document matches {list(hold_out)}")
     return train, test
 
 

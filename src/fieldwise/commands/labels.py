@@ -11,7 +11,13 @@ from rich.table import Table
 from fieldwise.annotate.consolidate import consolidate
 from fieldwise.annotate.funsd import LineMode, import_funsd
 from fieldwise.annotate.manifest import Manifest, ManifestError, parse_prefix_maps, write_jsonl
-from fieldwise.annotate.sampling import page_key, sample_pages, save_pages, split_by_document
+from fieldwise.annotate.sampling import (
+    page_key,
+    sample_pages,
+    save_pages,
+    split_by_document,
+    split_by_name,
+)
 from fieldwise.commands.annotate import app
 from fieldwise.commands.common import console, fail, progress
 from fieldwise.fields import FieldConfigError, load_fields
@@ -170,16 +176,27 @@ def split_command(
     manifest_path: Annotated[Path, typer.Argument(help="A labelled page manifest.")],
     test_share: Annotated[float, typer.Option(help="Share of pages for the test side.")] = 0.1,
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same split.")] = 0,
+    hold_out: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Put every document whose file name matches this glob on the test side "
+            "(repeatable; replaces --test-share), e.g. to test on an unseen issuer."
+        ),
+    ] = None,
     train_out: Annotated[Path | None, typer.Option(help="Default: M.train.jsonl")] = None,
     test_out: Annotated[Path | None, typer.Option(help="Default: M.test.jsonl")] = None,
 ) -> None:
     """Split a manifest into train and test **by document** (no document on both sides).
 
-    Example: `fieldwise annotate split labels.jsonl --test-share 0.1 --seed 7`
+    Example: `fieldwise annotate split labels.jsonl --test-share 0.1 --seed 7`, or
+    `fieldwise annotate split labels.jsonl --hold-out 'amex__*'` to test on one issuer's files.
     """
     manifest = _load(manifest_path)
     try:
-        train, test = split_by_document(manifest, test_share, seed)
+        if hold_out:
+            train, test = split_by_name(manifest, hold_out)
+        else:
+            train, test = split_by_document(manifest, test_share, seed)
     except ValueError as exc:
         raise fail(exc) from None
     stem = manifest_path.with_suffix("")
