@@ -20,6 +20,7 @@ import argparse
 import json
 import time
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 from rich.console import Console
@@ -54,6 +55,21 @@ def page_document(page: LabeledPage) -> str:
     return page.key.rsplit("#", 1)[0]
 
 
+def train_options(minutes: float, changes: list[str]) -> TrainOptions:
+    """The default recipe with a time budget and ``name=value`` changes (for experiments)."""
+    options = TrainOptions(max_minutes=minutes)
+    for change in changes:
+        name, _, text = change.partition("=")
+        current = getattr(options, name)  # an unknown name is an AttributeError: say so loudly
+        value = (
+            text.lower() in ("1", "true", "yes")
+            if isinstance(current, bool)
+            else type(current)(text)
+        )
+        options = replace(options, **{name: value})
+    return options
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", type=Path, default=REPO / ".fieldwise" / "pdfs")
@@ -63,8 +79,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--folds", nargs="*", default=["amex", "chase", "others"])
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks/results/credit_cards.json")
+    parser.add_argument(
+        "--set", nargs="*", default=[], metavar="OPTION=VALUE", help="TrainOptions to change"
+    )
     args = parser.parse_args()
     minutes = 2.0 if args.quick else args.max_minutes
+    options = train_options(minutes, args.set)
 
     started = time.perf_counter()
     pdfs = sorted(SHARED.glob("*.pdf"))
@@ -92,7 +112,7 @@ def main() -> None:
         fit, val = split_validation(train_pages, 0.1)
         out = args.work / fold
         fold_started = time.perf_counter()
-        trained = train(fit, val, fields, out, TrainOptions(max_minutes=minutes), resume=False)
+        trained = train(fit, val, fields, out, options, resume=False)
         train_minutes = (time.perf_counter() - fold_started) / 60
         tagger = Tagger.load(out)
         fold_results = {}
@@ -128,6 +148,7 @@ def main() -> None:
                 "overall": overall.to_json(),
                 "per_field": {k: v.to_json() for k, v in sorted(per_field.items())},
                 "max_minutes_per_fold": minutes,
+                "train_option_changes": args.set,
                 "seconds": round(time.perf_counter() - started, 1),
             },
             indent=2,

@@ -65,7 +65,7 @@ class TrainOptions:
     freeze_word_embeddings: bool = False  # 12M of the 23M parameters; few pages cannot move them
     ema: float = 0.0  # keep an exponential moving average of the weights (decay per step)
     shift: float = 0.05  # augmentation: move each window's words by up to this page share
-    negative_share: float = 0.25  # pages with no labelled word kept, per labelled page
+    negative_share: float = 0.25  # unlabelled windows drawn each epoch, per labelled one
 
 
 @dataclass
@@ -208,12 +208,27 @@ def with_few_negatives(
     teach the model little beyond "other" and would make each epoch several times longer.
     """
     labelled = [any(label.class_id != other_id for label in p.labels) for p in pages]
-    negatives = [i for i, has in enumerate(labelled) if not has]
-    if share < 0 or not any(labelled):
-        return list(pages)
-    keep = min(len(negatives), round(share * sum(labelled)))
-    chosen = set(random.Random(seed).sample(negatives, keep))
-    return [p for i, p in enumerate(pages) if labelled[i] or i in chosen]
+    return [pages[i] for i in few_negatives(labelled, share, random.Random(seed))]
+
+
+def few_negatives(positive: Sequence[bool], share: float, rng: random.Random) -> list[int]:
+    """Indexes of every positive item and of ``share`` as many negative ones, in order.
+
+    A negative share below zero keeps everything, and so does a set with no positive item.
+    """
+    negatives = [i for i, has in enumerate(positive) if not has]
+    if share < 0 or not any(positive):
+        return list(range(len(positive)))
+    chosen = set(rng.sample(negatives, min(len(negatives), round(share * sum(positive)))))
+    return [i for i, has in enumerate(positive) if has or i in chosen]
+
+
+def labelled_windows(windows: Sequence[Window], other_label: int) -> list[bool]:
+    """Whether each training window has a token labelled with a class other than "other"."""
+    return [
+        w.labels is not None and bool(np.isin(w.labels, (IGNORE, other_label), invert=True).any())
+        for w in windows
+    ]
 
 
 def evaluate_model(
@@ -254,9 +269,6 @@ def train(
     started = time.monotonic()
     if not train_pages:
         raise ValueError("no labelled training pages")
-    train_pages = with_few_negatives(
-        train_pages, options.negative_share, fields.other_id, options.seed
-    )
     val_pages = with_few_negatives(val_pages, options.negative_share, fields.other_id, options.seed)
     _seed_all(options.seed)
     names = fields.class_names
@@ -280,19 +292,21 @@ def train(
         command,
         keep_lines,
     )
-    windows = [
+    all_windows = [
         w
         for p in train_pages
         for w in encode_page(
             p, tokenizer, options.encode, word_label_ids(p.labels, options.scheme, len(names))
         ).windows
     ]
-    if not windows:
+    if not all_windows:
         raise ValueError("the training pages have no words")
+    positive = labelled_windows(all_windows, n_labels - 1)
+    n_kept = len(few_negatives(positive, options.negative_share, random.Random(0)))
     bf16 = options.bf16 and bf16_supported()
     optimizer = _optimizer(model, options)
     averaged = _ema_model(model, options.ema) if options.ema > 0 else None
-    steps_per_epoch = math.ceil(len(windows) / options.batch_size)
+    steps_per_epoch = math.ceil(n_kept / options.batch_size)
     horizon = _Horizon(steps_per_epoch * options.epochs, options.warmup)
     scheduler = _schedule(optimizer, horizon)
     loss_fn = nn.CrossEntropyLoss(ignore_index=IGNORE, label_smoothing=options.label_smoothing)
@@ -319,6 +333,9 @@ def train(
     for epoch in range(start_epoch, options.epochs):
         model.train()
         generator = torch.Generator().manual_seed(options.seed * 1000 + epoch)
+        # a fresh draw of negative windows each epoch: more of the pages seen, same cost
+        rng = random.Random(options.seed * 1000 + epoch)
+        windows = [all_windows[i] for i in few_negatives(positive, options.negative_share, rng)]
         batches = _batches(windows, options.batch_size, generator)
         losses = []
         for step, batch_ids in enumerate(batches):
