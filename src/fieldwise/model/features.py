@@ -23,6 +23,35 @@ NUM_FEATURES = 24
 FEATURES_VERSION = 1
 
 
+#: How many words of a word's row (those left of it, leftmost first) the model may look at.
+ROW_CONTEXT_WORDS = 6
+
+
+def row_context(page: PageWords, size: int = ROW_CONTEXT_WORDS) -> np.ndarray:
+    """(words, size) indexes of the words that open each word's visual row, -1 where none.
+
+    In a rate table the row label ("Annual Fee", "Late Payment") is what says which field a
+    value is, and it sits at the left of the value's row, wherever the template puts the table.
+    Words count as one row when they overlap vertically by half the smaller height.
+    """
+    n = len(page.words)
+    out = np.full((n, size), -1, dtype=np.int64)
+    if n == 0 or size == 0:
+        return out
+    boxes = np.clip(np.asarray(page.boxes, dtype=np.float64), 0.0, 1.0)
+    top, bottom, left, right = boxes[:, 1], boxes[:, 3], boxes[:, 0], boxes[:, 2]
+    height = np.maximum(bottom - top, 1e-4)
+    overlap = np.minimum(bottom[:, None], bottom[None, :]) - np.maximum(top[:, None], top[None, :])
+    same_row = overlap >= 0.5 * np.minimum(height[:, None], height[None, :])
+    before = right[None, :] <= left[:, None] + 1e-3  # j ends before i starts
+    order = np.argsort(left, kind="stable")
+    candidates = (same_row & before)[:, order]
+    for i in range(n):
+        found = order[np.flatnonzero(candidates[i])[:size]]
+        out[i, : len(found)] = found
+    return out
+
+
 def normalized_boxes(page: PageWords) -> np.ndarray:
     """Word boxes as LayoutLM wants them: integers 0–1000, (left, top, right, bottom)."""
     if not page.boxes:

@@ -20,9 +20,9 @@ import numpy as np
 import torch
 
 from fieldwise.model.artifacts import ModelFolderError, load_model_folder
-from fieldwise.model.features import NUM_FEATURES
+from fieldwise.model.features import NUM_FEATURES, ROW_CONTEXT_WORDS
 
-INPUTS = ("input_ids", "bbox", "attention_mask", "features")
+INPUTS = ("input_ids", "bbox", "attention_mask", "features", "context_ids")
 OPSET = 17
 
 
@@ -40,6 +40,7 @@ def export_onnx(folder: Path, int8: bool = False) -> list[Path]:
         torch.zeros((1, length, 4), dtype=torch.long),
         torch.ones((1, length), dtype=torch.long),
         torch.zeros((1, length, NUM_FEATURES), dtype=torch.float32),
+        torch.full((1, length, ROW_CONTEXT_WORDS), loaded.tokenizer.unk_token_id, dtype=torch.long),
     )
     target = onnx_path(folder)
     dynamic = {name: {0: "batch", 1: "tokens"} for name in INPUTS}
@@ -73,7 +74,8 @@ def quantize_int8(source: Path, target: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     graph = onnx.load(str(source), load_external_data=False).graph
-    keep = [n.name for n in graph.node if n.name.startswith(("/layout_features/", "/classifier/"))]
+    kept = ("/layout_features/", "/row_context/", "/classifier/")
+    keep = [n.name for n in graph.node if n.name.startswith(kept)]
     quantize_dynamic(
         str(source),
         str(target),

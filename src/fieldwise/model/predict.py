@@ -56,7 +56,11 @@ class TorchBackend:
             torch.inference_mode(),
             torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16),
         ):
-            logits = self.model(**inputs, features=torch.from_numpy(batch["features"]))
+            logits = self.model(
+                **inputs,
+                features=torch.from_numpy(batch["features"]),
+                context_ids=torch.from_numpy(batch["context_ids"]),
+            )
         return logits.float().numpy()
 
 

@@ -65,6 +65,7 @@ class TrainOptions:
     freeze_word_embeddings: bool = False  # 12M of the 23M parameters; few pages cannot move them
     ema: float = 0.0  # keep an exponential moving average of the weights (decay per step)
     shift: float = 0.05  # augmentation: move each window's words by up to this page share
+    row_context: bool = False  # feed each token the words that open its visual row
     negative_share: float = 0.25  # unlabelled windows drawn each epoch, per labelled one
 
 
@@ -275,7 +276,9 @@ def train(
     n_labels = num_labels(options.scheme, fields.num_classes)
     id2label = dict(enumerate(make_info(options.scheme, fields, options.encode, True, "", "")
                               .label_names))  # fmt: skip
-    model, tokenizer = build_model(options.base_model, n_labels, options.layout_features, id2label)
+    model, tokenizer = build_model(
+        options.base_model, n_labels, options.layout_features, id2label, options.row_context
+    )
     if options.freeze_word_embeddings:
         model.layoutlm.embeddings.word_embeddings.weight.requires_grad_(False)
     keep_lines = (
@@ -346,7 +349,7 @@ def train(
                 _shift_layout(batch, options.shift, generator)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                 logits = model(batch["input_ids"], batch["bbox"], batch["attention_mask"],
-                               batch["features"])  # fmt: skip
+                               batch["features"], batch["context_ids"])  # fmt: skip
             loss = loss_fn(logits.float().reshape(-1, n_labels), batch["labels"].reshape(-1))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
