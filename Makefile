@@ -4,6 +4,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SHARED ?= ../shared/data
 OUT    ?= .fieldwise
+GOLD   := $(SHARED)/pdfs/gold_fields.json
+FIELDS := examples/credit-cards/fields.yaml
+CC     := $(OUT)/credit-cards
+MODEL  := $(OUT)/models/credit-cards
+HOLD_OUT ?= amex__*
+TRAIN_MINUTES ?= 15
 APT_PACKAGES := tesseract-ocr-eng tesseract-ocr-osd poppler-utils qpdf
 
 .PHONY: system install run test test-slow lint bench clean
@@ -24,8 +30,17 @@ $(VENV)/.installed: pyproject.toml
 
 install: system $(VENV)/.installed
 
-run: install  ## the main job: ingest the shared credit-card PDFs and print a summary
+run: install  ## the main job: credit-card fields end to end, scored on an issuer never trained on
 	$(BIN)/fieldwise ingest $(SHARED)/pdfs/*.pdf --out $(OUT)/pdfs
+	$(BIN)/fieldwise annotate from-values --gold $(GOLD) --fields $(FIELDS) \
+	  --pages $(OUT)/pdfs/pages.manifest.jsonl --out $(CC)/labels.jsonl --report $(CC)/labels.report.json
+	$(BIN)/fieldwise annotate split $(CC)/labels.jsonl --hold-out '$(HOLD_OUT)'
+	@if [ -f $(MODEL)/model.safetensors ]; then echo "reusing $(MODEL) (delete it to train again)"; \
+	else $(BIN)/fieldwise train --train $(CC)/labels.train.jsonl --fields $(FIELDS) --out $(MODEL) \
+	  --max-minutes $(TRAIN_MINUTES); fi
+	$(BIN)/fieldwise extract $(SHARED)/pdfs/$(HOLD_OUT).pdf --model $(MODEL) --out $(CC)/held-out
+	$(BIN)/fieldwise evaluate-fields --gold $(GOLD) --results $(CC)/held-out/results.jsonl \
+	  --out $(CC)/held-out/evaluation.json
 
 test: install  ## lint, types, then the tests (what CI runs)
 	$(BIN)/ruff check src tests benchmarks

@@ -29,9 +29,9 @@ from fieldwise.annotate.dataset import LabeledPage, load_labeled_pages
 from fieldwise.annotate.from_values import label_from_values
 from fieldwise.annotate.from_values import load_gold as load_known_values
 from fieldwise.annotate.manifest import Manifest
-from fieldwise.commands.fields import print_fields_report
+from fieldwise.commands.fields import print_confidence_curve, print_fields_report
 from fieldwise.fields.config import load_fields
-from fieldwise.fields.evaluate import Counts, FieldsReport, evaluate_fields
+from fieldwise.fields.evaluate import Counts, FieldsReport, confidence_curve, evaluate_fields
 from fieldwise.fields.evaluate import load_gold as load_gold_values
 from fieldwise.fields.run import document_result
 from fieldwise.ingest.options import IngestOptions
@@ -102,6 +102,7 @@ def main() -> None:
     results: dict[str, dict] = {}
     overall = Counts()
     per_field: dict[str, Counts] = defaultdict(Counts)
+    every_result: dict[str, dict] = {}  # all folds' documents, each scored by a model blind to it
     for fold in args.folds:
         test_docs = {
             name: weak.manifest.resolve(ref)
@@ -119,6 +120,7 @@ def main() -> None:
         for name, path in sorted(test_docs.items()):
             _, fold_results[name] = document_result(TextractDocument.load(path), tagger, fields)
         report = evaluate_fields(gold, fold_results)
+        every_result.update(fold_results)
         overall.add(report.overall)
         for field_name, counts in report.per_field.items():
             per_field[field_name].add(counts)
@@ -140,6 +142,8 @@ def main() -> None:
         FieldsReport(overall, dict(per_field)),
         "credit cards, issuers unseen in training (leave one group out)",
     )
+    curve = confidence_curve(gold, every_result)
+    print_confidence_curve(curve)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
         json.dumps(
@@ -147,6 +151,7 @@ def main() -> None:
                 "folds": results,
                 "overall": overall.to_json(),
                 "per_field": {k: v.to_json() for k, v in sorted(per_field.items())},
+                "confidence_curve": curve,
                 "max_minutes_per_fold": minutes,
                 "train_option_changes": args.set,
                 "seconds": round(time.perf_counter() - started, 1),

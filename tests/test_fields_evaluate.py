@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from fieldwise.fields.evaluate import evaluate_fields, load_gold, load_results, score_field
+from fieldwise.fields.evaluate import (
+    confidence_curve,
+    evaluate_fields,
+    load_gold,
+    load_results,
+    score_field,
+)
 
 
 def _as_results(gold: dict, pick) -> dict:  # type: ignore[no-untyped-def,type-arg]
@@ -73,6 +79,39 @@ def test_hand_counted_cases() -> None:
         "wrong": ["$9"],
         "missed": ["$95"],
     } in report.errors
+
+
+def test_a_confidence_threshold_trades_recall_for_precision() -> None:
+    gold = {
+        "a.pdf": {"Fee": {"values": ["$95"]}, "Rate": {"values": ["1%"]}, "Card": None},
+        "b.pdf": {
+            "Fee": {"values": ["$0", "$5"], "multi": True, "groups": [["$0"], ["$5"]]},
+            "Rate": None,
+            "Card": {"values": ["Gold"]},
+        },
+    }
+    results = {
+        "a.pdf": {"Fields": {
+            "Fee": {"Value": "$95", "Confidence": 0.95},
+            "Rate": {"Value": "2%", "Confidence": 0.4},  # wrong, unsure
+            "Card": {"Value": "", "Confidence": 0.0},
+        }},
+        "b.pdf": {"Fields": {
+            "Fee": {"Values": [{"Value": "$0", "Confidence": 0.8},
+                               {"Value": "$7", "Confidence": 0.2}]},  # one right, one wrong
+            "Rate": {"Value": "3%", "Confidence": 0.6},  # wrong: gold has none
+            "Card": {"Value": "Gold", "Confidence": 0.5},
+        }},
+    }  # fmt: skip
+    curve = {row["min_confidence"]: row for row in confidence_curve(gold, results)}
+    assert (curve[0.0]["tp"], curve[0.0]["fp"], curve[0.0]["fn"]) == (3, 3, 2)
+    assert (curve[0.5]["tp"], curve[0.5]["fp"], curve[0.5]["fn"]) == (3, 1, 2)
+    assert (curve[0.7]["tp"], curve[0.7]["fp"], curve[0.7]["fn"]) == (2, 0, 3)
+    assert curve[0.9]["precision"] == 1.0 and curve[0.9]["recall"] == 0.2
+    # the plain evaluation is the curve's first point
+    assert evaluate_fields(gold, results).overall.to_json() == {
+        k: v for k, v in curve[0.0].items() if k != "min_confidence"
+    }
 
 
 def test_bad_files_are_named(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from fieldwise.commands.common import console, fail, progress
 from fieldwise.fields.config import FieldConfigError, load_fields
 from fieldwise.fields.evaluate import (
     FieldsReport,
+    confidence_curve,
     evaluate_fields,
     load_gold,
     load_results,
@@ -41,6 +42,20 @@ def print_fields_report(report: FieldsReport, title: str) -> None:
     console.print(table)
 
 
+def print_confidence_curve(curve: list[dict[str, float | int]]) -> None:
+    """Precision and recall of the values a review threshold would accept without a person."""
+    table = Table(title="values accepted at a confidence threshold (the rest go to review)")
+    for column in ("min confidence", "TP", "FP", "FN", "precision", "recall", "F1"):
+        table.add_column(column, justify="right")
+    for row in curve:
+        table.add_row(
+            f"{row['min_confidence']:.1f}",
+            *(str(row[k]) for k in ("tp", "fp", "fn")),
+            *(f"{row[k]:.3f}" for k in ("precision", "recall", "f1")),
+        )
+    console.print(table)
+
+
 def evaluate_fields_command(
     gold: Annotated[Path, typer.Option(help="Known values (GOLD_README format).")],
     results: Annotated[Path, typer.Option(help="results.jsonl written by `fieldwise extract`.")],
@@ -49,24 +64,28 @@ def evaluate_fields_command(
     """Per-field and overall precision, recall and F1 of extracted fields against known values.
 
     A value is right when it equals one of the gold alternatives (whitespace, case and
-    surrounding punctuation aside); multi-value fields are matched value by value.
+    surrounding punctuation aside); multi-value fields are matched value by value. A second
+    table shows precision and recall when only values at or above a confidence are accepted.
 
     Example: `fieldwise evaluate-fields --gold ../shared/data/pdfs/gold_fields.json --results
     out/results.jsonl --out fields-report.json`
     """
     try:
-        report = evaluate_fields(load_gold(gold), load_results(results))
+        known, extracted = load_gold(gold), load_results(results)
     except ValueError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from None
+        raise fail(exc) from None
+    report = evaluate_fields(known, extracted)
+    curve = confidence_curve(known, extracted)
     print_fields_report(report, f"{results} against {gold} ({report.documents} documents)")
+    print_confidence_curve(curve)
     if report.missing_documents:
         console.print(
             f"[yellow]{len(report.missing_documents)} results have no gold: "
             + ", ".join(report.missing_documents[:5])
         )
     if out is not None:
-        out.write_text(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+        data = {**report.to_json(), "confidence_curve": curve}
+        out.write_text(json.dumps(data, indent=2, ensure_ascii=False))
         console.print(f"report: {out}")
 
 

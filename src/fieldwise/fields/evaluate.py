@@ -106,13 +106,19 @@ def load_results(path: str | Path) -> dict[str, dict[str, Any]]:
     return out
 
 
-def predicted_values(entry: dict[str, Any] | None) -> list[str]:
-    """The non-empty values a result reports for one field."""
+def predicted_values(entry: dict[str, Any] | None, min_confidence: float = 0.0) -> list[str]:
+    """The non-empty values a result reports for one field, at or above ``min_confidence``."""
     if not entry:
         return []
     if "Values" in entry:
-        return [v["Value"] for v in entry["Values"] if v.get("Value")]
-    return [entry["Value"]] if entry.get("Value") else []
+        return [
+            v["Value"]
+            for v in entry["Values"]
+            if v.get("Value") and v.get("Confidence", 1.0) >= min_confidence
+        ]
+    if not entry.get("Value") or entry.get("Confidence", 1.0) < min_confidence:
+        return []
+    return [entry["Value"]]
 
 
 def gold_groups(gold: dict[str, Any] | None) -> list[set[str]]:
@@ -148,9 +154,14 @@ def score_field(
 
 
 def evaluate_fields(
-    gold: dict[str, dict[str, Any]], results: dict[str, dict[str, Any]]
+    gold: dict[str, dict[str, Any]],
+    results: dict[str, dict[str, Any]],
+    min_confidence: float = 0.0,
 ) -> FieldsReport:
-    """Score every result whose document is in the gold, over the gold's fields."""
+    """Score every result whose document is in the gold, over the gold's fields.
+
+    With ``min_confidence``, values under it count as not reported (sent to review instead).
+    """
     report = FieldsReport()
     for name, result in sorted(results.items()):
         doc_gold = gold.get(name)
@@ -161,7 +172,7 @@ def evaluate_fields(
         fields = result.get("Fields", {})
         for field_name, field_gold in doc_gold.items():
             counts, wrong, missed = score_field(
-                predicted_values(fields.get(field_name)), gold_groups(field_gold)
+                predicted_values(fields.get(field_name), min_confidence), gold_groups(field_gold)
             )
             report.per_field.setdefault(field_name, Counts()).add(counts)
             report.overall.add(counts)
@@ -170,3 +181,23 @@ def evaluate_fields(
                     {"document": name, "field": field_name, "wrong": wrong, "missed": missed}
                 )
     return report
+
+
+#: The confidence thresholds the evaluation reports precision and recall at.
+CURVE_THRESHOLDS = (0.0, 0.3, 0.5, 0.7, 0.9)
+
+
+def confidence_curve(
+    gold: dict[str, dict[str, Any]],
+    results: dict[str, dict[str, Any]],
+    thresholds: tuple[float, ...] = CURVE_THRESHOLDS,
+) -> list[dict[str, float | int]]:
+    """Precision and recall when only values at or above each threshold are accepted.
+
+    What a user needs to choose a review threshold: a confident wrong value is worse than one
+    sent to a person, so precision of the accepted values is what the threshold buys.
+    """
+    return [
+        {"min_confidence": t, **evaluate_fields(gold, results, t).overall.to_json()}
+        for t in thresholds
+    ]
