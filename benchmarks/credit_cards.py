@@ -20,7 +20,6 @@ import argparse
 import json
 import time
 from collections import defaultdict
-from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 from rich.console import Console
@@ -37,7 +36,7 @@ from fieldwise.fields.run import document_result
 from fieldwise.ingest.options import IngestOptions
 from fieldwise.ingest.runner import ingest
 from fieldwise.model.predict import Tagger
-from fieldwise.model.train import TrainOptions, split_validation, train
+from fieldwise.model.train import TrainOptions, changed_options, split_validation, train
 from fieldwise.textract.document import TextractDocument
 
 REPO = Path(__file__).resolve().parent.parent
@@ -55,21 +54,6 @@ def page_document(page: LabeledPage) -> str:
     return page.key.rsplit("#", 1)[0]
 
 
-def train_options(minutes: float, changes: list[str]) -> TrainOptions:
-    """The default recipe with a time budget and ``name=value`` changes (for experiments)."""
-    options = TrainOptions(max_minutes=minutes)
-    for change in changes:
-        name, _, text = change.partition("=")
-        current = getattr(options, name)  # an unknown name is an AttributeError: say so loudly
-        value = (
-            text.lower() in ("1", "true", "yes")
-            if isinstance(current, bool)
-            else type(current)(text)
-        )
-        options = replace(options, **{name: value})
-    return options
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", type=Path, default=REPO / ".fieldwise" / "pdfs")
@@ -84,7 +68,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     minutes = 2.0 if args.quick else args.max_minutes
-    options = train_options(minutes, args.set)
+    options = changed_options(TrainOptions(max_minutes=minutes), args.set)
 
     started = time.perf_counter()
     pdfs = sorted(SHARED.glob("*.pdf"))

@@ -63,6 +63,9 @@ def parse_args() -> argparse.Namespace:
         help="FUNSD import LINEs: OCR-like rows (honest) or one entity per line (leaks segments)",
     )
     parser.add_argument("--quick", action="store_true", help="1 epoch on 20 forms")
+    parser.add_argument(
+        "--set", nargs="*", default=[], metavar="OPTION=VALUE", help="TrainOptions to change"
+    )
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "funsd.json")
     return parser.parse_args()
 
@@ -82,13 +85,13 @@ def split_manifest(folder: Path) -> tuple[Path, Path, list[str]]:
 def train_model(work: Path, train: Path, val: Path, args: argparse.Namespace) -> dict[str, Any]:
     from fieldwise.annotate.dataset import load_labeled_pages
     from fieldwise.fields.config import load_fields
-    from fieldwise.model.train import TrainOptions
+    from fieldwise.model.train import TrainOptions, changed_options
     from fieldwise.model.train import train as run_training
 
     fields = load_fields(work / "fields.yaml")
     train_pages = load_labeled_pages(train, fields)
     val_pages = load_labeled_pages(val, fields)
-    options = TrainOptions(seed=args.seed)
+    options = changed_options(TrainOptions(seed=args.seed), args.set)
     if args.quick:
         train_pages, options = train_pages[:20], replace(options, epochs=1)
 
@@ -194,6 +197,7 @@ def main() -> None:
         "machine": f"{platform.machine()}, {len(__import__('os').sched_getaffinity(0))} cores",
         "lines": args.lines,
         "seed": args.seed,
+        "train_option_changes": args.set,
         "validation_forms": len(held_out),
         "validation_form_names": held_out,
     }

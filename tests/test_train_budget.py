@@ -41,3 +41,18 @@ def test_a_shorter_horizon_still_warms_up_and_decays_to_zero() -> None:
     horizon.total = 300  # the budget fits fewer steps than the epochs asked for
     assert horizon.factor(200) == 100 / 200
     assert horizon.factor(300) == 0.0 and horizon.factor(400) == 0.0
+
+
+def test_option_changes_are_typed_and_unknown_names_refused() -> None:
+    import pytest
+
+    from fieldwise.model.train import TrainOptions, changed_options
+
+    options = changed_options(TrainOptions(), ["row_context=true", "lr=3e-4", "epochs=7"])
+    assert options.row_context is True and options.lr == 3e-4 and options.epochs == 7
+    assert changed_options(options, ["row_context=no"]).row_context is False
+    assert changed_options(TrainOptions(), []) == TrainOptions()
+    with pytest.raises(ValueError, match="no training option 'speed'"):
+        changed_options(TrainOptions(), ["speed=11"])
+    with pytest.raises(ValueError, match="not a int"):
+        changed_options(TrainOptions(), ["epochs=many"])

@@ -69,6 +69,29 @@ class TrainOptions:
     negative_share: float = 0.25  # unlabelled windows drawn each epoch, per labelled one
 
 
+def changed_options(options: TrainOptions, changes: Sequence[str]) -> TrainOptions:
+    """``options`` with ``name=value`` changes (benchmarks use it to try a recipe change).
+
+    An unknown name or a value of the wrong type is a ValueError naming it.
+    """
+    for change in changes:
+        name, _, text = change.partition("=")
+        if name not in TrainOptions.__dataclass_fields__ or name == "encode":
+            raise ValueError(f"{change!r}: no training option {name!r}")
+        current = getattr(options, name)
+        try:
+            if isinstance(current, bool):
+                value: Any = text.strip().lower() in ("1", "true", "yes", "on")
+            elif current is None:
+                value = text or None
+            else:
+                value = type(current)(text)
+        except ValueError:
+            raise ValueError(f"{change!r}: not a {type(current).__name__}") from None
+        options = replace(options, **{name: value})
+    return options
+
+
 @dataclass
 class TrainResult:
     best_f1: float
