@@ -56,3 +56,25 @@ def test_option_changes_are_typed_and_unknown_names_refused() -> None:
         changed_options(TrainOptions(), ["speed=11"])
     with pytest.raises(ValueError, match="not a int"):
         changed_options(TrainOptions(), ["epochs=many"])
+
+
+def test_rare_labels_weigh_more_and_weights_are_capped() -> None:
+    import numpy as np
+
+    from fieldwise.model.encode import IGNORE, Window
+    from fieldwise.model.train import MAX_CLASS_WEIGHT, label_weights
+
+    def window(labels: list[int]) -> Window:
+        n = len(labels)
+        zeros = np.zeros(n, dtype=np.int64)
+        return Window(zeros, np.zeros((n, 4), np.int64), np.zeros((n, 1), np.float32),
+                      np.zeros((n, 1), np.int64), zeros, np.ones(n, bool),
+                      np.asarray(labels, dtype=np.int64))  # fmt: skip
+
+    windows = [window([3] * 400 + [0] * 100 + [1] * 4 + [IGNORE] * 50)]
+    assert label_weights(windows, 4, 0.0) is None
+    weights = label_weights(windows, 4, 0.5)
+    assert weights is not None
+    assert weights.tolist() == [2.0, 10.0, 1.0, 1.0]  # sqrt(400/100), sqrt(400/4); 2 unseen
+    capped = label_weights(windows, 4, 1.0)
+    assert capped is not None and capped[1] == MAX_CLASS_WEIGHT and capped[0] == 4.0
