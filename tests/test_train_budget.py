@@ -78,3 +78,24 @@ def test_rare_labels_weigh_more_and_weights_are_capped() -> None:
     assert weights.tolist() == [2.0, 10.0, 1.0, 1.0]  # sqrt(400/100), sqrt(400/4); 2 unseen
     capped = label_weights(windows, 4, 1.0)
     assert capped is not None and capped[1] == MAX_CLASS_WEIGHT and capped[0] == 4.0
+
+
+def test_weighted_loss_weighs_tokens_not_the_smoothing() -> None:
+    import torch
+
+    from fieldwise.model.encode import IGNORE
+    from fieldwise.model.train import _WeightedLoss
+
+    logits = torch.randn(6, 3)
+    labels = torch.tensor([0, 1, 2, 2, IGNORE, 1])
+    plain = torch.nn.CrossEntropyLoss(ignore_index=IGNORE, label_smoothing=0.1)
+    assert torch.allclose(_WeightedLoss(None, 0.1)(logits, labels), plain(logits, labels))
+    ones = _WeightedLoss(torch.ones(3), 0.1)(logits, labels)
+    assert torch.allclose(ones, plain(logits, labels))  # equal weights: the plain loss
+    per_token = torch.nn.CrossEntropyLoss(reduction="none", label_smoothing=0.1)(
+        logits[[0, 1, 2, 3, 5]], labels[[0, 1, 2, 3, 5]]
+    )
+    weights = torch.tensor([1.0, 5.0, 1.0, 1.0, 5.0])
+    expected = (per_token * weights).sum() / weights.sum()
+    got = _WeightedLoss(torch.tensor([1.0, 5.0, 1.0]), 0.1)(logits, labels)
+    assert torch.allclose(got, expected)

@@ -269,6 +269,30 @@ def label_weights(windows: Sequence[Window], n_labels: int, balance: float) -> t
     return torch.tensor(np.clip(weights, 1.0, MAX_CLASS_WEIGHT), dtype=torch.float32)
 
 
+class _WeightedLoss:
+    """Label-smoothed cross-entropy, each token weighted by its gold label's weight.
+
+    PyTorch's own ``weight`` also weights the smoothing term class by class, which pushes
+    probability onto the rare classes everywhere; here smoothing stays uniform.
+    """
+
+    def __init__(self, weights: torch.Tensor | None, smoothing: float) -> None:
+        self.weights = weights
+        self.loss = nn.CrossEntropyLoss(
+            ignore_index=IGNORE,
+            label_smoothing=smoothing,
+            reduction="mean" if weights is None else "none",
+        )
+
+    def __call__(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        loss = self.loss(logits, labels)
+        if self.weights is None:
+            return loss
+        kept = labels != IGNORE
+        weight = self.weights[labels.clamp(min=0)] * kept
+        return (loss * weight).sum() / weight.sum().clamp(min=1e-6)
+
+
 def labelled_windows(windows: Sequence[Window], other_label: int) -> list[bool]:
     """Whether each training window has a token labelled with a class other than "other"."""
     return [
@@ -357,10 +381,8 @@ def train(
     steps_per_epoch = math.ceil(n_kept / options.batch_size)
     horizon = _Horizon(steps_per_epoch * options.epochs, options.warmup)
     scheduler = _schedule(optimizer, horizon)
-    loss_fn = nn.CrossEntropyLoss(
-        weight=label_weights(all_windows, n_labels, options.class_balance),
-        ignore_index=IGNORE,
-        label_smoothing=options.label_smoothing,
+    loss_fn = _WeightedLoss(
+        label_weights(all_windows, n_labels, options.class_balance), options.label_smoothing
     )
     history: list[dict[str, Any]] = []
     best_f1, best_epoch, start_epoch, elapsed_before = -1.0, -1, 0, 0.0
