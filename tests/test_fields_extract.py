@@ -88,6 +88,13 @@ def test_bio_start_ignored_fields_and_other_end_runs() -> None:
     assert [d.text for d in detect(doc, CONFIG)] == ["A B", "D", "E", "G"]
 
 
+def test_a_run_of_punctuation_alone_is_not_a_value() -> None:
+    doc = make_doc([[[("+", 0, 0.9, 99), ("x", OTHER, 0.9, 99), ("–", 1, 0.9, 99),
+                      (".", 1, 0.9, 99), ("x", OTHER, 0.9, 99), ("+", 0, 0.9, 99),
+                      ("2%", 0, 0.9, 99)]]])  # fmt: skip
+    assert [(d.class_name, d.text) for d in detect(doc, CONFIG)] == [("Fee - Annual", "+ 2%")]
+
+
 def test_repeated_values_combine_and_normalise_and_select_by_confidence() -> None:
     doc = make_doc(
         [

@@ -5,7 +5,8 @@ another class (or "other", or an ignored field's class), or where the model said
 begins (``PredictedEntityStart`` on a WORD, written by BIO models). A run still open at the end
 of the document is kept (the original cloud design dropped it). A detection's confidence is the
 minimum over its words of the model's confidence and the OCR's (0–100 scaled to 0–1: the
-original compared the two scales directly, so OCR never counted).
+original compared the two scales directly, so OCR never counted). A run with no letter or digit
+("+", "–", "•") is not a value and is dropped: no field states itself in punctuation alone.
 
 Example::
 
@@ -75,6 +76,10 @@ def join_lines(lines: tuple[str, ...] | list[str]) -> str:
     return text
 
 
+def _has_content(lines: list[list[str]]) -> bool:
+    return any(ch.isalnum() for words in lines for word in words for ch in word)
+
+
 def _word_confidence(word: Word) -> float:
     model = float(word.block.get(PREDICTED_CONFIDENCE, 1.0))  # type: ignore[arg-type]
     return min(model, word.confidence / 100.0)
@@ -109,7 +114,7 @@ def detect(doc: TextractDocument, config: FieldConfig) -> list[Detection]:
 
     def close() -> None:
         nonlocal run
-        if run is not None and run.blocks:
+        if run is not None and run.blocks and _has_content(run.lines):
             lines = tuple(" ".join(words) for words in run.lines if words)
             detections.append(
                 Detection(
