@@ -35,7 +35,7 @@ run: install  ## the main job: credit-card fields end to end, scored on an issue
 	$(BIN)/fieldwise annotate from-values --gold $(GOLD) --fields $(FIELDS) \
 	  --pages $(OUT)/pdfs/pages.manifest.jsonl --out $(CC)/labels.jsonl --report $(CC)/labels.report.json
 	$(BIN)/fieldwise annotate split $(CC)/labels.jsonl --hold-out '$(HOLD_OUT)'
-	@if [ -f $(MODEL)/model.safetensors ]; then echo "reusing $(MODEL) (delete it to train again)"; \
+	@if [ -f $(MODEL)/metrics.json ]; then echo "reusing the trained $(MODEL) (delete it to train again)"; \
 	else $(BIN)/fieldwise train --train $(CC)/labels.train.jsonl --fields $(FIELDS) --out $(MODEL) \
 	  --max-minutes $(TRAIN_MINUTES); fi
 	$(BIN)/fieldwise extract $(SHARED)/pdfs/$(HOLD_OUT).pdf --model $(MODEL) --out $(CC)/held-out

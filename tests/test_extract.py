@@ -81,3 +81,19 @@ def test_fields_must_match_the_models_classes(model: Path, funsd_dir: Path, tmp_
         app, ["extract", str(scan), "--model", str(tmp_path / "nope"), "--out", str(tmp_path)]
     )
     assert missing.exit_code == 1 and "Traceback" not in missing.output
+
+
+def test_extract_prints_a_summary_and_one_documents_fields(
+    model: Path, funsd_dir: Path, tmp_path: Path
+) -> None:
+    scans = sorted((funsd_dir / "images").glob("*.png"))[:2]
+    result = CliRunner().invoke(
+        app,
+        ["extract", *map(str, scans), "--model", str(model), "--out", str(tmp_path),
+         "--workers", "1"],
+        terminal_width=100,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "fields found" in result.output and "2 documents in" in result.output
+    assert result.output.count("/3 ") + result.output.count("/3│") >= 2  # k of 3 fields found
+    assert "question" in result.output and "answer" in result.output  # one document's fields

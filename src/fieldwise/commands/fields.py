@@ -141,25 +141,40 @@ def extract_command(
     _print_results(report, out)
 
 
-def _print_results(report: ExtractReport, out: Path) -> None:
+def _print_results(report: ExtractReport, out: Path, detailed: int = 1) -> None:
+    """One summary row per document, then every field of the first ``detailed`` documents.
+
+    A grid of every field for every document does not fit a terminal; it is in results.csv.
+    """
     if not report.documents:
         console.print("no documents extracted")
     else:
         names = list(report.documents[0].result["Fields"])
-        table = Table(title=f"fields → {out / RESULTS}", show_lines=False)
-        table.add_column("document", overflow="fold", max_width=28)
-        table.add_column("conf.", justify="right")
-        table.add_column("review")
-        for name in names:
-            table.add_column(name, overflow="fold", max_width=18)
+        summary = Table(title=f"documents → {out / RESULTS} (every value: {out / 'results.csv'})")
+        summary.add_column("document", overflow="fold")
+        for column in ("confidence", "review", "fields found"):
+            summary.add_column(column, justify="right" if column != "review" else "left")
         for d in report.documents:
-            table.add_row(
+            fields = d.result["Fields"]
+            found = sum(bool(predicted_values(fields[n])) for n in names)
+            summary.add_row(
                 d.raw_ref.rsplit("/", 1)[-1],
                 f"{d.result['Confidence']:.2f}",
                 "yes" if d.result["Review"]["Required"] else "no",
-                *(" | ".join(predicted_values(d.result["Fields"][n])) for n in names),
+                f"{found}/{len(names)}",
             )
-        console.print(table)
+        console.print(summary)
+        for d in report.documents[:detailed]:
+            table = Table(title=d.raw_ref.rsplit("/", 1)[-1])
+            table.add_column("field")
+            table.add_column("value", overflow="fold")
+            table.add_column("confidence", justify="right")
+            for name in names:
+                entry = d.result["Fields"][name]
+                table.add_row(
+                    name, " | ".join(predicted_values(entry)), f"{entry['Confidence']:.2f}"
+                )
+            console.print(table)
     for failure in report.failures:
         console.print(f"[red]failed[/red] {failure.raw_ref}: {failure.reason}", soft_wrap=True)
     rate = len(report.documents) / report.seconds if report.seconds else 0.0
