@@ -134,7 +134,8 @@ def test_row_context_is_the_words_opening_the_row(tokenizer) -> None:  # type: i
     assert named[7] == ["Late", "Payment", "Up", "to"]
     assert named[0] == [] and named[8] == []
     assert named[6] == ["Late", "Payment", "Up"]
-    (window,) = encode_page(page, tokenizer, EncodeOptions()).windows
+    assert encode_page(page, tokenizer, EncodeOptions()).windows[0].context_ids is None
+    (window,) = encode_page(page, tokenizer, EncodeOptions(row_context=True)).windows
     dollar = int(np.flatnonzero(window.token_words == 2)[0])
     first_tokens = [
         tokenizer(w, add_special_tokens=False)["input_ids"][0] for w in ("Annual", "Fee")

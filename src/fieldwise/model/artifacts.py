@@ -46,6 +46,7 @@ class ModelInfo(BaseModel):
     stride: int
     label_all_tokens: bool
     layout_features: bool
+    row_context: bool = False  # the model reads each token's row context (older models do not)
     keep_lines: bool = False  # decode each LINE as one entity (the training lines never split one)
     features_version: int = FEATURES_VERSION
     base_model: str
@@ -53,7 +54,7 @@ class ModelInfo(BaseModel):
 
     @property
     def encode_options(self) -> EncodeOptions:
-        return EncodeOptions(self.max_length, self.stride, self.label_all_tokens)
+        return EncodeOptions(self.max_length, self.stride, self.label_all_tokens, self.row_context)
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ def make_info(
         max_length=encode.max_length,
         stride=encode.stride,
         label_all_tokens=encode.label_all_tokens,
+        row_context=encode.row_context,
         layout_features=layout_features,
         base_model=base_model,
         command=command,
@@ -144,6 +146,8 @@ def load_model_folder(path: str | Path) -> LoadedModel:
             f"{len(info.label_names)}"
         )
     model.eval()
+    # the weights decide whether row context is fed (folders saved before the info said so)
+    info = info.model_copy(update={"row_context": model.row_context is not None})
     return LoadedModel(model, tokenizer, fields, info, folder)
 
 

@@ -40,6 +40,7 @@ class EncodeOptions:
     max_length: int = 512  # tokens per window, [CLS] and [SEP] included
     stride: int = 128  # tokens shared by consecutive windows
     label_all_tokens: bool = True  # train and merge on every sub-token, not just the first
+    row_context: bool = False  # give each token its row's opening words (models that use them)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +48,9 @@ class Window:
     input_ids: np.ndarray  # (T,) int64
     bbox: np.ndarray  # (T, 4) int64, 0–1000
     features: np.ndarray  # (T, NUM_FEATURES) float32
-    context_ids: np.ndarray  # (T, ROW_CONTEXT_WORDS) int64: first tokens of the row's opening words
+    context_ids: (
+        np.ndarray | None
+    )  # (T, ROW_CONTEXT_WORDS): first tokens of the row's opening words
     token_words: np.ndarray  # (T,) word index, -1 for [CLS]/[SEP]
     use: np.ndarray  # (T,) bool: token trained on and merged
     labels: np.ndarray | None  # (T,) int64, IGNORE where not trained
@@ -102,8 +105,10 @@ def encode_page(
     first = np.r_[True, word_of[1:] != word_of[:-1]] if n else np.zeros(0, dtype=bool)
     use = np.ones_like(first) if options.label_all_tokens else first
     boxes, feats = normalized_boxes(page)[word_of], word_features(page)[word_of]
-    firsts = np.asarray([t[0] for t in per_word] + [0], dtype=np.int64)  # [-1] → 0, padding
-    context = firsts[row_context(page)][word_of] if n else np.zeros((0, ROW_CONTEXT_WORDS), int)
+    context = None
+    if options.row_context:  # quadratic in the page's words: only for models that read it
+        firsts = np.asarray([t[0] for t in per_word] + [0], dtype=np.int64)  # [-1] → 0, padding
+        context = firsts[row_context(page)][word_of]
     labels = None if word_labels is None else np.asarray(word_labels, dtype=np.int64)[word_of]
     body = options.max_length - 2
     windows = []
@@ -117,7 +122,9 @@ def encode_page(
                 features=np.r_[
                     np.zeros((1, NUM_FEATURES)), feats[sl], np.zeros((1, NUM_FEATURES))
                 ].astype(np.float32),
-                context_ids=np.r_[_no_context, context[sl], _no_context],
+                context_ids=None
+                if context is None
+                else np.r_[_no_context, context[sl], _no_context],
                 token_words=np.r_[-1, word_of[sl], -1],
                 use=np.r_[False, use[sl], False],
                 labels=None
@@ -153,7 +160,8 @@ def collate(windows: Sequence[Window], pad_id: int = 0) -> dict[str, np.ndarray]
         out["bbox"][i, :t] = w.bbox
         out["attention_mask"][i, :t] = 1
         out["features"][i, :t] = w.features
-        out["context_ids"][i, :t] = w.context_ids
+        if w.context_ids is not None:
+            out["context_ids"][i, :t] = w.context_ids
         if with_labels:
             out["labels"][i, :t] = w.labels
     return out

