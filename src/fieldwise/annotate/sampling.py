@@ -112,8 +112,10 @@ def split_by_name(
         name = ref.rsplit("/", 1)[-1]
         return any(fnmatch.fnmatchcase(name, pattern) for pattern in hold_out)
 
-    test = [p for p in manifest.pages if held(p)]
-    train = [p for p in manifest.pages if not held(p)]
+    train: list[PageRecord] = []
+    test: list[PageRecord] = []
+    for page in manifest.pages:
+        (test if held(page) else train).append(page)
     if not test:
         raise ValueError(f"{manifest.source}: no document's file name matches {list(hold_out)}")
     if not train:
