@@ -9,7 +9,13 @@ import pytest
 from fieldwise.fields import parse_fields
 from fieldwise.fields.detections import ENTITY_START, detect
 from fieldwise.fields.extract import build_result
-from fieldwise.fields.normalize import normalize_date, normalize_money, normalize_percent
+from fieldwise.fields.normalize import (
+    normalize_address,
+    normalize_amount,
+    normalize_date,
+    normalize_money,
+    normalize_percent,
+)
 from fieldwise.ingest.content import LineContent, PageContent, WordContent
 from fieldwise.textract import TextractDocument
 from fieldwise.textract.build import build_document
@@ -198,7 +204,53 @@ def test_line_end_hyphen_is_rejoined() -> None:
         (normalize_money, "`50,000", "50000.00 INR"),
         (normalize_money, "Ninguno", "0.00"),
         (normalize_money, "see schedule", None),
+        (normalize_amount, "3% of the transaction, with a minimum of $5", "3% or 5.00 USD"),
+        (normalize_amount, "2.7% of each transaction", "2.7%"),
+        (normalize_amount, "Up to $40.", "40.00 USD"),
+        (normalize_amount, "Nil", "0.00"),
+        (normalize_amount, "up to", None),
+        (normalize_amount, "of each", None),
+        (
+            normalize_address,
+            "P.O. Box 981535, El Paso, TX  79998-1535",
+            "P.O. Box 981535, El Paso, TX 79998-1535",
+        ),
+        (normalize_address, "Airoli, Navi Mumbai 400 708", "Airoli, Navi Mumbai 400 708"),
+        (normalize_address, "ID CLITE014 1203903", None),
+        (normalize_address, "System, 28", None),
     ],
 )
 def test_normalisers(parse, text, expected) -> None:  # type: ignore[no-untyped-def]
     assert parse(text) == expected
+
+
+def test_values_the_parser_cannot_read_are_rejected_not_selected() -> None:
+    config = parse_fields(
+        [
+            {"name": "Fee - Annual", "select": "confidence", "normalize": "money"},
+            {"name": "Provider Address", "normalize": "address"},
+            {"name": "Effective", "select": "first", "normalize": "date", "reject_unparsed": False},
+        ]
+    )
+    other = config.other_id
+    doc = make_doc(
+        [
+            [
+                [("up", 0, 0.99, 99), ("to", 0, 0.99, 99), ("and", other, 0.9, 99)],
+                [("$95", 0, 0.6, 99)],
+                [("ID", 1, 0.9, 99), ("CL14", 1, 0.9, 99), ("and", other, 0.9, 99)],
+                [("PO", 1, 0.8, 99), ("Box", 1, 0.8, 99), ("6500", 1, 0.8, 99)],
+                [("CFB01072", 2, 0.9, 99)],
+            ]
+        ]
+    )
+    fields = build_result(detect(doc, config), config)["Fields"]
+    annual = fields["Fee - Annual"]
+    assert (annual["Value"], annual["NormalizedValue"]) == ("$95", "95.00 USD")
+    assert annual["Confidence"] == pytest.approx(0.6)  # "up to" takes no share of it
+    assert [r["Text"] for r in annual["Rejected"]] == ["up to"]
+    assert [v["Value"] for v in fields["Provider Address"]["Values"]] == ["PO Box 6500"]
+    assert fields["Provider Address"]["NumDetections"] == 1
+    assert fields["Effective"]["Value"] == "CFB01072"  # reject_unparsed: false keeps it
+    assert fields["Effective"]["NormalizedValue"] is None
+    assert "Rejected" not in fields["Effective"]

@@ -40,6 +40,8 @@ class Normalize(StrEnum):
     date = "date"
     percent = "percent"
     money = "money"
+    amount = "amount"  # money or a percentage, as fees are written
+    address = "address"
     text = "text"
 
 
@@ -64,6 +66,8 @@ class FieldSpec(BaseModel):
     ignore: bool = False
     annotation_guidance: str = ""
     normalize: Normalize | None = None
+    # values the ``normalize`` parser cannot read are not this field's (``Rejected`` in results)
+    reject_unparsed: bool = True
     review_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
 
     @property

@@ -75,9 +75,21 @@ def _normalized(spec: FieldSpec, text: str) -> dict[str, Any]:
     return {"NormalizedValue": NORMALIZERS[spec.normalize](text)}
 
 
+def _parses(spec: FieldSpec, text: str) -> bool:
+    if spec.normalize is None or not spec.reject_unparsed:
+        return True
+    return NORMALIZERS[spec.normalize](text) is not None
+
+
 def build_field(spec: FieldSpec, detections: list[Detection], sort_order: int) -> dict[str, Any]:
-    """One field's entry of the result."""
-    mine = [d for d in detections if d.class_id == spec.class_id]
+    """One field's entry of the result.
+
+    With a typed ``normalize`` (and ``reject_unparsed``, the default), a detection its parser
+    cannot read ("CFB01072" for a date, "up to" for a fee) is no value of the field: it is
+    listed under ``Rejected`` for a reviewer and takes no part in selection or confidence.
+    """
+    mine = [d for d in detections if d.class_id == spec.class_id and _parses(spec, d.text)]
+    rejected = [d for d in detections if d.class_id == spec.class_id and not _parses(spec, d.text)]
     values = field_values(mine)
     result: dict[str, Any] = {
         "ClassId": spec.class_id,
@@ -108,6 +120,8 @@ def build_field(spec: FieldSpec, detections: list[Detection], sort_order: int) -
         ]
         if ranked:
             result["Confidence"] = sum(v.confidence for v in ranked) / len(ranked)
+    if rejected:
+        result["Rejected"] = [d.to_json() for d in rejected]
     return result
 
 

@@ -8,6 +8,11 @@ Example::
     normalize_date("Effective as of September 30, 2025")   # "2025-09-30"
     normalize_percent("Prime Rate + 12.74% to 21.74%")      # "12.74%–21.74%"
     normalize_money("$1,000.5")                             # "1000.50 USD"
+    normalize_amount("3% of the transaction, with a minimum of $5")  # "3% or 5.00 USD"
+    normalize_address("PO Box 981535, El Paso, TX 79998-1535")       # the text, collapsed
+
+Each parser except ``text`` also says whether a value is of its kind at all: ``None`` for
+"CFB01072" as a date or "up to" as money, which field building uses to reject such values.
 """
 
 from __future__ import annotations
@@ -115,6 +120,46 @@ def normalize_money(text: str) -> str | None:
     return f"{amount:.2f} {currency}".strip()
 
 
+_AMOUNT_OR_RATE = re.compile(
+    r"(?P<sign>[$₹€£`]|rs\.?\s?)?\s*(?P<number>\d{1,3}(?:,\d{2,3})+|\d+)(?P<fraction>\.\d+)?"
+    r"\s*(?P<percent>%)?",
+    re.IGNORECASE,
+)
+
+
+def normalize_amount(text: str) -> str | None:
+    """A fee as written: money, a percentage, or both in order ("3% or 5.00 USD");
+    "None"/"Nil"/"Ninguno" → ``0.00``. Bare numbers without a sign count only when nothing
+    else does (so "Up to 40" still reads, "3 months" beside "$5" does not)."""
+    if text.strip().lower().rstrip(".") in _NONE_WORDS:
+        return "0.00"
+    signed, bare = [], []
+    for m in _AMOUNT_OR_RATE.finditer(text):
+        number = m.group("number").replace(",", "") + (m.group("fraction") or "")
+        if m.group("percent"):
+            signed.append(f"{_number(number)}%")
+        elif m.group("sign"):
+            signed.append(normalize_money(m.group(0)) or "")
+        else:
+            bare.append(f"{float(number):.2f}")
+    found = [a for a in dict.fromkeys(signed or bare) if a]
+    return " or ".join(found) if found else None
+
+
+_POSTCODE = re.compile(
+    r"\b(?:\d{5}(?:-?\d{4})?|\d{3}\s?\d{3}|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}|[A-Z]\d[A-Z]\s\d[A-Z]\d)\b"
+)
+_PO_BOX = re.compile(r"\bP\.?\s?O\.?\s+Box\b|\bpost\s+office\s+box\b", re.IGNORECASE)
+
+
+def normalize_address(text: str) -> str | None:
+    """A postal address, whitespace collapsed; None unless it has a postcode (US ZIP, Indian
+    PIN, UK or Canadian) or a P.O. box: a street fragment or a form code is not an address."""
+    if not (_POSTCODE.search(text) or _PO_BOX.search(text)):
+        return None
+    return normalize_text(text)
+
+
 def normalize_text(text: str) -> str:
     """Whitespace collapsed, surrounding punctuation trimmed."""
     return " ".join(text.split()).strip(" ,;:")
@@ -124,5 +169,7 @@ NORMALIZERS: dict[Normalize, Callable[[str], str | None]] = {
     Normalize.date: normalize_date,
     Normalize.percent: normalize_percent,
     Normalize.money: normalize_money,
+    Normalize.amount: normalize_amount,
+    Normalize.address: normalize_address,
     Normalize.text: normalize_text,
 }
