@@ -254,3 +254,38 @@ def test_values_the_parser_cannot_read_are_rejected_not_selected() -> None:
     assert fields["Effective"]["Value"] == "CFB01072"  # reject_unparsed: false keeps it
     assert fields["Effective"]["NormalizedValue"] is None
     assert "Rejected" not in fields["Effective"]
+
+
+def test_mentions_with_one_meaning_are_one_value_in_their_longest_wording() -> None:
+    config = parse_fields(
+        [
+            {"name": "Fee - Late Payment", "select": "confidence", "normalize": "amount"},
+            {"name": "Provider Address", "normalize": "address"},
+        ]
+    )
+    other = config.other_id
+    doc = make_doc(
+        [
+            [
+                [
+                    ("Up", 0, 0.5, 99),
+                    ("to", 0, 0.5, 99),
+                    ("$40.", 0, 0.5, 99),
+                    ("or", other, 1, 99),
+                ],
+                [("$40", 0, 0.5, 99), ("or", other, 1, 99), ("$29", 0, 0.6, 99)],
+                [("P.O.", 1, 0.9, 99), ("Box", 1, 0.9, 99), ("7247,", 1, 0.9, 99)],
+                [("Philadelphia,", 1, 0.9, 99), ("PA", 1, 0.9, 99), ("19170-6112.", 1, 0.9, 99)],
+                [("and", other, 1, 99), ("PA", 1, 0.8, 99), ("19170-6112", 1, 0.8, 99)],
+            ]
+        ]
+    )
+    fields = build_result(detect(doc, config), config)["Fields"]
+    late = fields["Fee - Late Payment"]
+    # "Up to $40." and "$40" are one value: 1 - 0.5 * 0.5 = 0.75 beats "$29" at 0.6
+    assert (late["Value"], late["NormalizedValue"]) == ("Up to $40.", "40.00 USD")
+    assert late["Confidence"] == pytest.approx(0.75 / 1.35)
+    assert late["NumDetectedValues"] == 2
+    addresses = fields["Provider Address"]["Values"]
+    assert [v["Value"] for v in addresses] == ["P.O. Box 7247, Philadelphia, PA 19170-6112."]
+    assert len(addresses[0]["Detections"]) == 2

@@ -1,8 +1,11 @@
 """Detections → fields → the document's result, with a confidence and a review decision.
 
-Per field (ignored fields are never reported): detections with identical text are one value;
-a value seen several times gets ``1 − ∏(1 − cᵢ)``, and values are normalised over the field so
-their confidences add up to at most 1 (the original cloud design's rule). A single-value field
+Per field (ignored fields are never reported): detections that say the same thing are one
+value (same parsed value for typed fields — "Up to $40" and "$40." — same postcode for
+addresses, else the same text up to case and punctuation), shown in its longest (most
+complete) wording; a value seen several times gets ``1 − ∏(1 − cᵢ)``, and values are
+normalised over the field so their confidences add up to at most 1 (the original cloud
+design's rule). A single-value field
 picks by its ``select`` rule; a multi-value field lists its values by confidence and takes their
 mean as its confidence; a field found nowhere has an empty value and confidence 0. The document's
 confidence is the minimum over fields, leaving out optional fields that were not found. A
@@ -25,9 +28,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from fieldwise.fields.config import FieldConfig, FieldSpec, Select
+from fieldwise.fields.config import FieldConfig, FieldSpec, Normalize, Select
 from fieldwise.fields.detections import Detection
-from fieldwise.fields.normalize import NORMALIZERS
+from fieldwise.fields.normalize import NORMALIZERS, value_key
 
 DEFAULT_REVIEW_THRESHOLD = 0.5
 
@@ -56,12 +59,14 @@ _SELECTORS = {
 }
 
 
-def field_values(detections: list[Detection]) -> list[FieldValue]:
-    """One value per distinct text, with the combined and normalised confidences."""
+def field_values(detections: list[Detection], kind: Normalize | None = None) -> list[FieldValue]:
+    """One value per distinct meaning (``value_key``), with the combined and normalised
+    confidences; its text is its longest wording (fragments are the usual error)."""
     values: dict[str, FieldValue] = {}
     for d in detections:
-        values.setdefault(d.text, FieldValue(d.text)).detections.append(d)
+        values.setdefault(value_key(kind, d.text), FieldValue(d.text)).detections.append(d)
     for value in values.values():
+        value.text = max(value.detections, key=lambda d: (len(d.text), d.confidence)).text
         value.confidence = 1.0 - math.prod(1.0 - d.confidence for d in value.detections)
     total = sum(v.confidence for v in values.values())
     for value in values.values():
@@ -90,7 +95,7 @@ def build_field(spec: FieldSpec, detections: list[Detection], sort_order: int) -
     """
     mine = [d for d in detections if d.class_id == spec.class_id and _parses(spec, d.text)]
     rejected = [d for d in detections if d.class_id == spec.class_id and not _parses(spec, d.text)]
-    values = field_values(mine)
+    values = field_values(mine, spec.normalize)
     result: dict[str, Any] = {
         "ClassId": spec.class_id,
         "Confidence": 0.0,

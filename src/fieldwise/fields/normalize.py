@@ -165,6 +165,27 @@ def normalize_text(text: str) -> str:
     return " ".join(text.split()).strip(" ,;:")
 
 
+def address_key(text: str) -> str:
+    """What makes two mentions one address: the postcode (else the P.O. box), so that
+    "P.O. Box 7247, Philadelphia, PA 19170-6112" and "Philadelphia, PA 19170-6112" group."""
+    if m := _POSTCODE.search(text):
+        return re.sub(r"\W", "", m.group(0))
+    return normalize_text(text).casefold()
+
+
+def value_key(kind: Normalize | None, text: str) -> str:
+    """The key under which mentions count as one value: the parsed value for typed fields
+    ("Up to $40" and "$40." are both 40.00 USD), the postcode for addresses, and otherwise
+    the text with case, spacing and surrounding punctuation ignored."""
+    if kind is Normalize.address:
+        return address_key(text)
+    if kind is not None and kind is not Normalize.text:
+        parsed = NORMALIZERS[kind](text)
+        if parsed is not None:
+            return parsed
+    return normalize_text(text).casefold().strip(".")
+
+
 NORMALIZERS: dict[Normalize, Callable[[str], str | None]] = {
     Normalize.date: normalize_date,
     Normalize.percent: normalize_percent,
