@@ -289,3 +289,22 @@ def test_mentions_with_one_meaning_are_one_value_in_their_longest_wording() -> N
     addresses = fields["Provider Address"]["Values"]
     assert [v["Value"] for v in addresses] == ["P.O. Box 7247, Philadelphia, PA 19170-6112."]
     assert len(addresses[0]["Detections"]) == 2
+
+
+def test_free_text_fragments_join_the_value_they_are_part_of() -> None:
+    config = parse_fields([{"name": "Card Name"}, {"name": "Fee", "normalize": "money"}])
+    other = config.other_id
+    doc = make_doc(
+        [
+            [
+                [("Platinum", 0, 0.6, 99), ("and", other, 1, 99), ("Gold", 0, 0.5, 99)],
+                [("The", other, 1, 99), ("Platinum", 0, 0.4, 99), ("Card®", 0, 0.4, 99)],
+                [("$5", 1, 0.9, 99), ("or", other, 1, 99), ("$5.50", 1, 0.9, 99)],
+            ]
+        ]
+    )
+    fields = build_result(detect(doc, config), config)["Fields"]
+    names = {v["Value"]: len(v["Detections"]) for v in fields["Card Name"]["Values"]}
+    assert names == {"Platinum Card®": 2, "Gold": 1}
+    # typed values group by what they parse to, never by words: $5 and $5.50 stay apart
+    assert sorted(v["Value"] for v in fields["Fee"]["Values"]) == ["$5", "$5.50"]

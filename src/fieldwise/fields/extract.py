@@ -59,12 +59,36 @@ _SELECTORS = {
 }
 
 
+def _contains(words: tuple[str, ...], part: tuple[str, ...]) -> bool:
+    return any(words[i : i + len(part)] == part for i in range(len(words) - len(part) + 1))
+
+
+def _merge_fragments(values: dict[str, FieldValue]) -> dict[str, FieldValue]:
+    """Free-text values whose words are a run of another value's words ("Platinum" inside
+    "Platinum Card®") are fragments of it: their mentions join the longest such value."""
+    keys = sorted(values, key=lambda k: -len(k.split()))
+    merged: dict[str, FieldValue] = {}
+    for key in keys:
+        words = tuple(key.split())
+        container = next((k for k in merged if _contains(tuple(k.split()), words)), None)
+        if container is None:
+            merged[key] = values[key]
+        else:
+            merged[container].detections += values[key].detections
+    for value in merged.values():
+        value.detections.sort(key=lambda d: d.index)
+    return merged
+
+
 def field_values(detections: list[Detection], kind: Normalize | None = None) -> list[FieldValue]:
-    """One value per distinct meaning (``value_key``), with the combined and normalised
-    confidences; its text is its longest wording (fragments are the usual error)."""
+    """One value per distinct meaning (``value_key``; free text also takes in its fragments),
+    with the combined and normalised confidences; its text is its longest wording (fragments
+    are the usual error)."""
     values: dict[str, FieldValue] = {}
     for d in detections:
         values.setdefault(value_key(kind, d.text), FieldValue(d.text)).detections.append(d)
+    if kind in (None, Normalize.text):
+        values = _merge_fragments(values)
     for value in values.values():
         value.text = max(value.detections, key=lambda d: (len(d.text), d.confidence)).text
         value.confidence = 1.0 - math.prod(1.0 - d.confidence for d in value.detections)
