@@ -38,7 +38,8 @@ run: install  ## the main job: credit-card fields end to end, scored on an issue
 	@if [ -f $(MODEL)/metrics.json ]; then echo "reusing the trained $(MODEL) (delete it to train again)"; \
 	else $(BIN)/fieldwise train --train $(CC)/labels.train.jsonl --fields $(FIELDS) --out $(MODEL) \
 	  --max-minutes $(TRAIN_MINUTES); fi
-	$(BIN)/fieldwise extract $(SHARED)/pdfs/$(HOLD_OUT).pdf --model $(MODEL) --out $(CC)/held-out
+	$(BIN)/fieldwise extract $(SHARED)/pdfs/$(HOLD_OUT).pdf --model $(MODEL) --fields $(FIELDS) \
+	  --out $(CC)/held-out
 	$(BIN)/fieldwise evaluate-fields --gold $(GOLD) --results $(CC)/held-out/results.jsonl \
 	  --out $(CC)/held-out/evaluation.json
 
