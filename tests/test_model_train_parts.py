@@ -7,7 +7,8 @@ import torch
 from fieldwise.annotate.dataset import LabeledPage
 from fieldwise.annotate.word_labels import WordLabel
 from fieldwise.model.encode import IGNORE
-from fieldwise.model.train import _shift_layout, split_line_share, split_validation
+from fieldwise.model.augment import mask_tokens, shift_layout
+from fieldwise.model.train import split_line_share, split_validation
 from fieldwise.textract.geometry import Box
 
 
@@ -43,7 +44,7 @@ def test_shift_moves_words_together_and_leaves_specials() -> None:
     features[0, 1:3, :4] = bbox[0, 1:3].float() / 1000
     labels = torch.tensor([[IGNORE, 1, 2, IGNORE]])
     batch = {"bbox": bbox.clone(), "features": features, "labels": labels}
-    _shift_layout(batch, 0.05, torch.Generator().manual_seed(3))
+    shift_layout(batch, 0.05, torch.Generator().manual_seed(3))
     moved = batch["bbox"][0]
     assert moved[0].tolist() == [0, 0, 0, 0] and moved[3].tolist() == [1000] * 4
     delta = moved[1:3] - bbox[0, 1:3]
@@ -51,3 +52,18 @@ def test_shift_moves_words_together_and_leaves_specials() -> None:
     assert delta[0, 0] == delta[0, 2] and delta[0, 1] == delta[0, 3]
     assert 0 < delta.abs().max() <= 50
     assert torch.allclose(batch["features"][0, 1:3, :4], moved[1:3].float() / 1000, atol=2e-3)
+
+
+def test_mask_hides_a_share_of_word_pieces_never_specials_or_padding() -> None:
+    cls, sep, pad, mask = 101, 102, 0, 103
+    ids = torch.tensor([[cls] + list(range(1000, 1398)) + [sep] + [pad] * 112] * 4)
+    attention = (ids != pad).long()
+    batch = {"input_ids": ids.clone(), "attention_mask": attention}
+    mask_tokens(batch, 0.25, mask, {cls, sep, pad}, torch.Generator().manual_seed(1))
+    out = batch["input_ids"]
+    hidden = out == mask
+    assert not hidden[:, 0].any() and not hidden[:, 399].any()  # [CLS], [SEP] stay
+    assert torch.equal(out[:, 400:], ids[:, 400:])  # padding stays
+    share = hidden[:, 1:399].float().mean().item()
+    assert 0.2 < share < 0.3
+    assert torch.equal(out[~hidden], ids[~hidden])  # nothing else changes

@@ -31,6 +31,7 @@ from fieldwise.annotate.dataset import LabeledPage
 from fieldwise.annotate.word_labels import bio_tags
 from fieldwise.fields.config import FieldConfig
 from fieldwise.model.artifacts import METRICS_FILE, make_info, save_model_folder
+from fieldwise.model.augment import mask_tokens, shift_layout
 from fieldwise.model.build import LayoutTagger, build_model
 from fieldwise.model.encode import IGNORE, EncodeOptions, Window, collate, encode_page
 from fieldwise.model.metrics import evaluate_tags
@@ -68,6 +69,7 @@ class TrainOptions:
     row_context: bool = True  # feed each token the words that open its visual row
     class_balance: float = 0.5  # loss weight of a label ∝ (most frequent / its count) ** this
     negative_share: float = 0.25  # unlabelled windows drawn each epoch, per labelled one
+    token_mask: float = 0.0  # augmentation: share of word pieces hidden behind [MASK]
 
 
 def changed_options(options: TrainOptions, changes: Sequence[str]) -> TrainOptions:
@@ -159,23 +161,6 @@ def _batches(windows: Sequence[Window], size: int, generator: torch.Generator) -
         batches += [chunk[i : i + size] for i in range(0, len(chunk), size)]
     perm = torch.randperm(len(batches), generator=generator).tolist()
     return [batches[i] for i in perm]
-
-
-def _shift_layout(batch: dict[str, torch.Tensor], shift: float, generator: torch.Generator) -> None:
-    """Translate every window's page layout by a random offset (the same for all its words).
-
-    Forms of one kind sit at different places on different scans; the position tables should
-    learn relations, not memorise where on the page each training form had its words.
-    """
-    size = batch["bbox"].shape[0]
-    offsets = (torch.rand((size, 2), generator=generator) * 2 - 1) * shift
-    words = (batch["labels"] != IGNORE).unsqueeze(-1)
-    xy = offsets.repeat(1, 2)  # (dx, dy, dx, dy)
-    moved = (batch["bbox"] + (xy * 1000).round().long().unsqueeze(1)).clamp(0, 1000)
-    batch["bbox"] = torch.where(words, moved, batch["bbox"])
-    feats = batch["features"]
-    absolute = (feats[..., :8] + xy.repeat(1, 2).unsqueeze(1)).clamp(0, 1)
-    feats[..., :8] = torch.where(words, absolute, feats[..., :8])
 
 
 def _ema_model(model: LayoutTagger, decay: float) -> torch.optim.swa_utils.AveragedModel:
@@ -365,6 +350,10 @@ def train(
         command,
         keep_lines,
     )
+    mask_id = (
+        tokenizer.mask_token_id if tokenizer.mask_token_id is not None else tokenizer.unk_token_id
+    )
+    special_ids = set(tokenizer.all_special_ids) - {mask_id}
     all_windows = [
         w
         for p in train_pages
@@ -418,7 +407,9 @@ def train(
                 k: torch.from_numpy(v) for k, v in collate([windows[i] for i in batch_ids]).items()
             }
             if options.shift > 0:
-                _shift_layout(batch, options.shift, generator)
+                shift_layout(batch, options.shift, generator)
+            if options.token_mask > 0:
+                mask_tokens(batch, options.token_mask, mask_id, special_ids, generator)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                 logits = model(batch["input_ids"], batch["bbox"], batch["attention_mask"],
                                batch["features"], batch["context_ids"])  # fmt: skip

@@ -1,0 +1,49 @@
+"""Training-time augmentation of a batch: what a model should not memorise, it does not see.
+
+* ``shift_layout``: forms of one kind sit at different places on different scans, so each
+  window's layout moves by a random offset (the same for all its words).
+* ``mask_tokens``: documents of an unseen issuer word things differently, so a share of the
+  word pieces is hidden behind ``[MASK]``; the model must also lean on the layout and the
+  neighbours, not only on strings it saw ("American Express" as the issuer).
+
+Example::
+
+    shift_layout(batch, 0.05, generator)
+    mask_tokens(batch, 0.1, tokenizer.mask_token_id, special_ids, generator)
+"""
+
+from __future__ import annotations
+
+import torch
+
+from fieldwise.model.encode import IGNORE
+
+
+def shift_layout(batch: dict[str, torch.Tensor], shift: float, generator: torch.Generator) -> None:
+    """Translate every window's page layout by up to ``shift`` of the page, in place."""
+    size = batch["bbox"].shape[0]
+    offsets = (torch.rand((size, 2), generator=generator) * 2 - 1) * shift
+    words = (batch["labels"] != IGNORE).unsqueeze(-1)
+    xy = offsets.repeat(1, 2)  # (dx, dy, dx, dy)
+    moved = (batch["bbox"] + (xy * 1000).round().long().unsqueeze(1)).clamp(0, 1000)
+    batch["bbox"] = torch.where(words, moved, batch["bbox"])
+    feats = batch["features"]
+    absolute = (feats[..., :8] + xy.repeat(1, 2).unsqueeze(1)).clamp(0, 1)
+    feats[..., :8] = torch.where(words, absolute, feats[..., :8])
+
+
+def mask_tokens(
+    batch: dict[str, torch.Tensor],
+    share: float,
+    mask_id: int,
+    special_ids: set[int],
+    generator: torch.Generator,
+) -> None:
+    """Replace ``share`` of the real word pieces (not padding or special tokens) by ``mask_id``,
+    in place. Labels, boxes and row context stay: the model still learns every word's class."""
+    ids = batch["input_ids"]
+    real = batch["attention_mask"].bool()
+    for special in special_ids:
+        real &= ids != special
+    hide = (torch.rand(ids.shape, generator=generator) < share) & real
+    batch["input_ids"] = torch.where(hide, torch.full_like(ids, mask_id), ids)
