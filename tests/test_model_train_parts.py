@@ -6,8 +6,8 @@ import torch
 
 from fieldwise.annotate.dataset import LabeledPage
 from fieldwise.annotate.word_labels import WordLabel
-from fieldwise.model.encode import IGNORE
 from fieldwise.model.augment import mask_tokens, shift_layout
+from fieldwise.model.encode import IGNORE
 from fieldwise.model.train import split_line_share, split_validation
 from fieldwise.textract.geometry import Box
 
