@@ -14,6 +14,8 @@ Example::
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 from fieldwise.model.encode import IGNORE
@@ -47,3 +49,11 @@ def mask_tokens(
         real &= ids != special
     hide = (torch.rand(ids.shape, generator=generator) < share) & real
     batch["input_ids"] = torch.where(hide, torch.full_like(ids, mask_id), ids)
+
+
+def mask_and_special_ids(tokenizer: Any) -> tuple[int, set[int]]:
+    """The id that hides a word piece ([MASK], else [UNK]) and the ids never to hide."""
+    mask_id = tokenizer.mask_token_id
+    if mask_id is None:
+        mask_id = tokenizer.unk_token_id
+    return int(mask_id), set(tokenizer.all_special_ids) - {mask_id}

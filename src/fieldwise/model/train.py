@@ -31,7 +31,7 @@ from fieldwise.annotate.dataset import LabeledPage
 from fieldwise.annotate.word_labels import bio_tags
 from fieldwise.fields.config import FieldConfig
 from fieldwise.model.artifacts import METRICS_FILE, make_info, save_model_folder
-from fieldwise.model.augment import mask_tokens, shift_layout
+from fieldwise.model.augment import mask_and_special_ids, mask_tokens, shift_layout
 from fieldwise.model.build import LayoutTagger, build_model
 from fieldwise.model.encode import IGNORE, EncodeOptions, Window, collate, encode_page
 from fieldwise.model.metrics import evaluate_tags
@@ -350,10 +350,7 @@ def train(
         command,
         keep_lines,
     )
-    mask_id = (
-        tokenizer.mask_token_id if tokenizer.mask_token_id is not None else tokenizer.unk_token_id
-    )
-    special_ids = set(tokenizer.all_special_ids) - {mask_id}
+    mask_id, special_ids = mask_and_special_ids(tokenizer)
     all_windows = [
         w
         for p in train_pages
