@@ -23,6 +23,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from fieldwise.fields.normalize import text_key
+
 
 @dataclass
 class Counts:
@@ -68,10 +70,6 @@ class FieldsReport:
             "results_without_gold": self.missing_documents,
             "errors": self.errors,
         }
-
-
-def normalize_value(text: str) -> str:
-    return " ".join(text.split()).casefold().strip(" .,;:")
 
 
 def load_gold(path: str | Path) -> dict[str, dict[str, Any]]:
@@ -128,8 +126,8 @@ def gold_groups(gold: dict[str, Any] | None) -> list[set[str]]:
     layout = list(gold.get("layout_values", []))
     if gold.get("multi"):
         groups = gold.get("groups") or [[v] for v in gold["values"]]
-        return [{normalize_value(v) for v in g} for g in groups]
-    return [{normalize_value(v) for v in list(gold["values"]) + layout}]
+        return [{text_key(v) for v in g} for g in groups]
+    return [{text_key(v) for v in list(gold["values"]) + layout}]
 
 
 def score_field(
@@ -140,7 +138,7 @@ def score_field(
     unmatched = list(range(len(groups)))
     wrong = []
     for value in predicted:
-        norm = normalize_value(value)
+        norm = text_key(value)
         hit = next((i for i in unmatched if norm in groups[i]), None)
         if hit is None:
             counts.fp += 1

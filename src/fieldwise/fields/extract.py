@@ -66,28 +66,28 @@ def _contains(words: tuple[str, ...], part: tuple[str, ...]) -> bool:
 def _merge_fragments(values: dict[str, FieldValue]) -> dict[str, FieldValue]:
     """Free-text values whose words are a run of another value's words ("Platinum" inside
     "Platinum Card®") are fragments of it: their mentions join the longest such value."""
-    keys = sorted(values, key=lambda k: -len(k.split()))
-    merged: dict[str, FieldValue] = {}
-    for key in keys:
-        words = tuple(key.split())
-        container = next((k for k in merged if _contains(tuple(k.split()), words)), None)
+    merged: dict[tuple[str, ...], FieldValue] = {}
+    for words in sorted((tuple(k.split()) for k in values), key=len, reverse=True):
+        container = next((k for k in merged if _contains(k, words)), None)
         if container is None:
-            merged[key] = values[key]
+            merged[words] = values[" ".join(words)]
         else:
-            merged[container].detections += values[key].detections
+            merged[container].detections += values[" ".join(words)].detections
     for value in merged.values():
         value.detections.sort(key=lambda d: d.index)
-    return merged
+    return {" ".join(k): v for k, v in merged.items()}
 
 
-def field_values(detections: list[Detection], kind: Normalize | None = None) -> list[FieldValue]:
-    """One value per distinct meaning (``value_key``; free text also takes in its fragments),
-    with the combined and normalised confidences; its text is its longest wording (fragments
-    are the usual error)."""
+def field_values(
+    keyed: list[tuple[str, Detection]], merge_fragments: bool = False
+) -> list[FieldValue]:
+    """One value per key (``value_key``: one meaning), with the combined and normalised
+    confidences; its text is its longest wording (fragments are the usual error). With
+    ``merge_fragments`` (free text), a value also takes in its fragments."""
     values: dict[str, FieldValue] = {}
-    for d in detections:
-        values.setdefault(value_key(kind, d.text), FieldValue(d.text)).detections.append(d)
-    if kind in (None, Normalize.text):
+    for key, d in keyed:
+        values.setdefault(key, FieldValue(d.text)).detections.append(d)
+    if merge_fragments:
         values = _merge_fragments(values)
     for value in values.values():
         value.text = max(value.detections, key=lambda d: (len(d.text), d.confidence)).text
@@ -104,26 +104,30 @@ def _normalized(spec: FieldSpec, text: str) -> dict[str, Any]:
     return {"NormalizedValue": NORMALIZERS[spec.normalize](text)}
 
 
-def _parses(spec: FieldSpec, text: str) -> bool:
-    if spec.normalize is None or not spec.reject_unparsed:
-        return True
-    return NORMALIZERS[spec.normalize](text) is not None
-
-
 def build_field(spec: FieldSpec, detections: list[Detection], sort_order: int) -> dict[str, Any]:
     """One field's entry of the result.
 
     With a typed ``normalize`` (and ``reject_unparsed``, the default), a detection its parser
     cannot read ("CFB01072" for a date, "up to" for a fee) is no value of the field: it is
     listed under ``Rejected`` for a reviewer and takes no part in selection or confidence.
+    Each detection is parsed once; the parsed value is also its grouping key.
     """
-    mine = [d for d in detections if d.class_id == spec.class_id and _parses(spec, d.text)]
-    rejected = [d for d in detections if d.class_id == spec.class_id and not _parses(spec, d.text)]
-    values = field_values(mine, spec.normalize)
+    parse = NORMALIZERS[spec.normalize] if spec.normalize is not None else None
+    keyed: list[tuple[str, Detection]] = []
+    rejected: list[Detection] = []
+    for d in detections:
+        if d.class_id != spec.class_id:
+            continue
+        parsed = parse(d.text) if parse is not None else None
+        if parse is not None and parsed is None and spec.reject_unparsed:
+            rejected.append(d)
+        else:
+            keyed.append((value_key(spec.normalize, d.text, parsed), d))
+    values = field_values(keyed, merge_fragments=spec.normalize in (None, Normalize.text))
     result: dict[str, Any] = {
         "ClassId": spec.class_id,
         "Confidence": 0.0,
-        "NumDetections": len(mine),
+        "NumDetections": len(keyed),
         "NumDetectedValues": len(values),
         "SortOrder": sort_order,
         "Optional": spec.optional,

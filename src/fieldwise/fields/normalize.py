@@ -165,25 +165,23 @@ def normalize_text(text: str) -> str:
     return " ".join(text.split()).strip(" ,;:")
 
 
-def address_key(text: str) -> str:
-    """What makes two mentions one address: the postcode (else the P.O. box), so that
-    "P.O. Box 7247, Philadelphia, PA 19170-6112" and "Philadelphia, PA 19170-6112" group."""
-    if m := _POSTCODE.search(text):
-        return re.sub(r"\W", "", m.group(0))
-    return normalize_text(text).casefold()
+def text_key(text: str) -> str:
+    """The text with case, spacing and surrounding punctuation ignored: what "the same words"
+    means both when mentions are grouped and when values are scored against gold."""
+    return " ".join(text.split()).casefold().strip(" .,;:")
 
 
-def value_key(kind: Normalize | None, text: str) -> str:
-    """The key under which mentions count as one value: the parsed value for typed fields
-    ("Up to $40" and "$40." are both 40.00 USD), the postcode for addresses, and otherwise
-    the text with case, spacing and surrounding punctuation ignored."""
+def value_key(kind: Normalize | None, text: str, parsed: str | None) -> str:
+    """The key under which mentions count as one value, given the text's ``parsed`` value:
+    that value for typed fields ("Up to $40" and "$40." are both 40.00 USD), the postcode for
+    addresses ("P.O. Box 7247, Philadelphia, PA 19170-6112" = "Philadelphia, PA 19170-6112"),
+    and otherwise ``text_key``."""
     if kind is Normalize.address:
-        return address_key(text)
-    if kind is not None and kind is not Normalize.text:
-        parsed = NORMALIZERS[kind](text)
-        if parsed is not None:
-            return parsed
-    return normalize_text(text).casefold().strip(".")
+        if m := _POSTCODE.search(text):
+            return re.sub(r"\W", "", m.group(0))
+    elif kind is not None and kind is not Normalize.text and parsed is not None:
+        return parsed
+    return text_key(text)
 
 
 NORMALIZERS: dict[Normalize, Callable[[str], str | None]] = {
