@@ -44,9 +44,7 @@ def mask_tokens(
     """Replace ``share`` of the real word pieces (not padding or special tokens) by ``mask_id``,
     in place. Labels, boxes and row context stay: the model still learns every word's class."""
     ids = batch["input_ids"]
-    real = batch["attention_mask"].bool()
-    for special in special_ids:
-        real &= ids != special
+    real = batch["attention_mask"].bool() & ~torch.isin(ids, torch.tensor(sorted(special_ids)))
     hide = (torch.rand(ids.shape, generator=generator) < share) & real
     batch["input_ids"] = torch.where(hide, torch.full_like(ids, mask_id), ids)
 
