@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import hashlib
 import html
 import json
 import os
@@ -377,6 +378,15 @@ def print_report(results: dict) -> None:
             console.print(f"[red]{name} failure:[/red] {failure}")
 
 
+def _tessdata_model() -> dict:
+    """Which English model OCR read with: the accurate one `make install` adds, or Debian's."""
+    from fieldwise.ingest.ocr.tesseract import find_tessdata
+
+    model = Path(find_tessdata()) / "eng.traineddata"
+    digest = hashlib.sha256(model.read_bytes()).hexdigest()
+    return {"path": str(model), "bytes": model.stat().st_size, "sha256": digest}
+
+
 def run_all(args: argparse.Namespace) -> dict:
     results: dict = {}
     with tempfile.TemporaryDirectory(prefix="fieldwise-bench-") as tmp:
@@ -392,6 +402,7 @@ def run_all(args: argparse.Namespace) -> dict:
         "workers": args.workers,
         "python": platform.python_version(),
         "platform": platform.platform(),
+        "tessdata": _tessdata_model(),
     }
     results["date"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     results["quick"] = args.quick

@@ -111,3 +111,33 @@ def test_scanned_pdf_is_ocred_in_auto_mode(funsd_dir: Path, tmp_path: Path) -> N
 def test_text_mode_does_not_ocr_images(funsd_dir: Path, tmp_path: Path, mode: OcrMode) -> None:
     report = ingest(_forms(funsd_dir, 1), tmp_path, IngestOptions(workers=1, ocr=mode))
     assert report.text_sources == {"none": 1} and report.words == 0
+
+
+def test_tessdata_is_found_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fieldwise.ingest.ocr import tesseract
+
+    prefix, bundled = tmp_path / "prefix", tmp_path / "bundled"
+    for folder in (prefix, bundled):
+        folder.mkdir()
+        (folder / "eng.traineddata").write_bytes(b"model")
+    monkeypatch.setattr(tesseract, "BUNDLED_TESSDATA", str(bundled))
+    monkeypatch.setenv("TESSDATA_PREFIX", str(prefix))
+    assert tesseract.find_tessdata("eng") == str(prefix)  # the user's choice wins
+    monkeypatch.delenv("TESSDATA_PREFIX")
+    assert tesseract.find_tessdata("eng") == str(bundled)  # then the installed accurate model
+    assert "/usr/share/tesseract-ocr" in tesseract.find_tessdata("osd")  # then Debian's
+    with pytest.raises(Exception, match="tesseract-ocr-xyz"):
+        tesseract.find_tessdata("xyz")
+
+
+def test_installed_engine_reads_with_the_accurate_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`make install` puts tessdata_best (integer) in the environment; the engine must use it."""
+    from fieldwise.ingest.ocr.tesseract import BUNDLED_TESSDATA, TesseractEngine
+
+    monkeypatch.delenv("TESSDATA_PREFIX", raising=False)
+    engine = TesseractEngine()
+    assert engine.tessdata == BUNDLED_TESSDATA
+    model = Path(BUNDLED_TESSDATA) / "eng.traineddata"
+    fast_model_bytes = 4_113_088  # Debian's tesseract-ocr-eng, the smaller "fast" network
+    assert model.stat().st_size != fast_model_bytes
+    assert engine._api.GetIntVariable("thresholding_method") == 1
