@@ -150,6 +150,9 @@ show_commands.register(app)
 from fieldwise.commands import model as model_commands  # noqa: E402
 
 model_commands.register(app)
+from fieldwise.commands import pretrain as pretrain_commands  # noqa: E402
+
+pretrain_commands.register(app)
 
 if __name__ == "__main__":
     app()

@@ -114,6 +114,19 @@ class DocumentCache:
         return page_words(doc, record.page_num, f"{ref}#{record.page_num}")
 
 
+def load_pages(manifest: str | Path | Manifest) -> list[PageWords]:
+    """Every page of the manifest, labelled or not (for pre-training on unlabelled pages)."""
+    manifest = manifest if isinstance(manifest, Manifest) else Manifest.load(manifest)
+    cache = DocumentCache(manifest)
+    pages = []
+    for number, record in enumerate(manifest.pages, start=1):
+        try:
+            pages.append(cache.page(record, f"{manifest.source}:{number}"))
+        except TextractFormatError as exc:
+            raise ValueError(f"{manifest.source}:{number}: {exc}") from None
+    return pages
+
+
 def load_labeled_pages(
     manifest: str | Path | Manifest,
     fields: FieldConfig,

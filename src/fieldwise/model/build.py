@@ -67,6 +67,18 @@ class LayoutTagger(LayoutLMPreTrainedModel):
         context_ids: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Logits (batch, tokens, labels)."""
+        hidden = self.hidden_states(input_ids, bbox, attention_mask, features, context_ids)
+        return self.classifier(self.dropout(hidden))
+
+    def hidden_states(
+        self,
+        input_ids: torch.Tensor,
+        bbox: torch.Tensor,
+        attention_mask: torch.Tensor,
+        features: torch.Tensor | None = None,
+        context_ids: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """The encoder's last hidden states (batch, tokens, hidden), before any head."""
         table = self.layoutlm.embeddings.word_embeddings
         embeds = table(input_ids)
         if self.layout_features is not None and features is not None:
@@ -77,7 +89,7 @@ class LayoutTagger(LayoutLMPreTrainedModel):
             summed = (table(context_ids) * present).sum(dim=2)
             embeds = embeds + self.row_context(summed / present.sum(dim=2).clamp(min=1.0))
         out = self.layoutlm(inputs_embeds=embeds, bbox=bbox, attention_mask=attention_mask)
-        return self.classifier(self.dropout(out.last_hidden_state))
+        return out.last_hidden_state
 
     def new_parameters(self) -> list[nn.Parameter]:
         """Parameters MiniLM did not have (they may train at a higher learning rate)."""
