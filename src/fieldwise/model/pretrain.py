@@ -200,26 +200,24 @@ def pretrain(
     steps_per_epoch = math.ceil(len(train_windows) / options.batch_size)
     total = steps_per_epoch * options.epochs
     warm = max(1, int(total * options.warmup))
-    budget = options.max_minutes * 60
+    budget = options.max_minutes * 60 - (time.monotonic() - started)  # what set-up left
+    loop_started = time.monotonic()
     step = 0
     generator = torch.Generator().manual_seed(options.seed)
-    out_of_time = False
     for epoch in range(options.epochs):
         order = torch.randperm(len(train_windows), generator=generator).tolist()
         for first in range(0, len(order), options.batch_size):
+            elapsed = time.monotonic() - loop_started
+            if step >= total or (step > 0 and elapsed > budget):
+                break
+            if step == 20:  # the budget shortens the schedule to the steps it allows
+                total = min(total, max(warm + 1, int(budget / (elapsed / step))))
+                warm = max(1, int(total * options.warmup))
             chunk = [train_windows[i] for i in order[first : first + options.batch_size]]
             batch = {k: torch.from_numpy(v) for k, v in collate(chunk).items()}
             targets = mask_for_mlm(batch, options.mask_share, *masking, generator)
             if not (targets != IGNORE).any():
                 continue
-            elapsed = time.monotonic() - started
-            if step > 0 and elapsed > budget:
-                out_of_time = True
-                break
-            # the time budget shortens the schedule: estimate the steps it allows, decay to them
-            if step == 20:
-                per_step = elapsed / step
-                total = min(total, max(warm + 1, int(budget / per_step)))
             factor = (step + 1) / warm if step < warm else max(0.0, (total - step) / (total - warm))
             for group, lr in zip(optimizer.param_groups, (options.lr, options.new_lr), strict=True):
                 group["lr"] = lr * factor
@@ -233,7 +231,7 @@ def pretrain(
             if progress:
                 progress("step", {"epoch": epoch, "step": step, "total": total,
                                   "loss": loss.item()})  # fmt: skip
-        if out_of_time or step >= total:
+        if step >= total or time.monotonic() - loop_started > budget:
             break
     val_accuracy, val_loss = _evaluate(model, head, val_windows, options, masking, bf16)
     out.mkdir(parents=True, exist_ok=True)
