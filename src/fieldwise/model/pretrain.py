@@ -198,7 +198,7 @@ def pretrain(
         weight_decay=options.weight_decay,
     )
     steps_per_epoch = math.ceil(len(train_windows) / options.batch_size)
-    total = steps_per_epoch * options.epochs
+    total = epoch_steps = steps_per_epoch * options.epochs
     warm = max(1, int(total * options.warmup))
     budget = options.max_minutes * 60 - (time.monotonic() - started)  # what set-up left
     loop_started = time.monotonic()
@@ -210,9 +210,10 @@ def pretrain(
             elapsed = time.monotonic() - loop_started
             if step >= total or (step > 0 and elapsed > budget):
                 break
-            if step == 20:  # the budget shortens the schedule to the steps it allows
-                total = min(total, max(warm + 1, int(budget / (elapsed / step))))
-                warm = max(1, int(total * options.warmup))
+            if step in (20, 100):  # the budget shortens the schedule to the steps it allows;
+                # measured again at 100, as the first steps run slower
+                total = min(epoch_steps, max(warm + 1, int(budget / (elapsed / step))))
+                warm = warm if step > warm else max(1, int(total * options.warmup))
             chunk = [train_windows[i] for i in order[first : first + options.batch_size]]
             batch = {k: torch.from_numpy(v) for k, v in collate(chunk).items()}
             targets = mask_for_mlm(batch, options.mask_share, *masking, generator)
