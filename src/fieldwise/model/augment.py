@@ -34,6 +34,12 @@ def shift_layout(batch: dict[str, torch.Tensor], shift: float, generator: torch.
     feats[..., :8] = torch.where(words, absolute, feats[..., :8])
 
 
+def maskable(batch: dict[str, torch.Tensor], special_ids: set[int]) -> torch.Tensor:
+    """Where a batch holds real word pieces: not padding, not [CLS]/[SEP] or other specials."""
+    ids = batch["input_ids"]
+    return batch["attention_mask"].bool() & ~torch.isin(ids, torch.tensor(sorted(special_ids)))
+
+
 def mask_tokens(
     batch: dict[str, torch.Tensor],
     share: float,
@@ -44,8 +50,7 @@ def mask_tokens(
     """Replace ``share`` of the real word pieces (not padding or special tokens) by ``mask_id``,
     in place. Labels, boxes and row context stay: the model still learns every word's class."""
     ids = batch["input_ids"]
-    real = batch["attention_mask"].bool() & ~torch.isin(ids, torch.tensor(sorted(special_ids)))
-    hide = (torch.rand(ids.shape, generator=generator) < share) & real
+    hide = (torch.rand(ids.shape, generator=generator) < share) & maskable(batch, special_ids)
     batch["input_ids"] = torch.where(hide, torch.full_like(ids, mask_id), ids)
 
 

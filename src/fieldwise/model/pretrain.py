@@ -33,9 +33,11 @@ import torch
 from torch import nn
 
 from fieldwise.annotate.dataset import PageWords
+from fieldwise.model.augment import mask_and_special_ids, maskable
 from fieldwise.model.build import LayoutTagger, build_model
 from fieldwise.model.encode import IGNORE, EncodeOptions, Window, collate, encode_page
 from fieldwise.model.runtime import bf16_supported, setup_threads
+from fieldwise.model.train import _Horizon, _schedule
 
 PRETRAIN_FILE = "pretrain.json"
 ProgressFn = Callable[[str, dict[str, Any]], None]
@@ -95,8 +97,7 @@ def mask_for_mlm(
     """Hide ``share`` of the real word pieces in place (80/10/10 as BERT); return the targets:
     the original id where a piece was chosen, IGNORE elsewhere."""
     ids = batch["input_ids"]
-    real = batch["attention_mask"].bool() & ~torch.isin(ids, torch.tensor(sorted(special_ids)))
-    chosen = (torch.rand(ids.shape, generator=generator) < share) & real
+    chosen = (torch.rand(ids.shape, generator=generator) < share) & maskable(batch, special_ids)
     targets = torch.where(chosen, ids, torch.full_like(ids, IGNORE))
     roll = torch.rand(ids.shape, generator=generator)
     random_ids = torch.randint(vocab_size, ids.shape, generator=generator)
@@ -183,9 +184,8 @@ def pretrain(
     train_windows, val_windows = _windows(train_pages, tokenizer), _windows(val_pages, tokenizer)
     if not train_windows:
         raise ValueError("the pages have no words")
-    mask_id = tokenizer.mask_token_id if tokenizer.mask_token_id is not None else 0
-    special = set(tokenizer.all_special_ids) - {mask_id}
-    masking = (int(mask_id), special, int(model.config.vocab_size))
+    mask_id, special = mask_and_special_ids(tokenizer)
+    masking = (mask_id, special, int(model.config.vocab_size))
     bf16 = options.bf16 and bf16_supported()
     new = {id(p) for p in model.new_parameters()} | {id(p) for p in head.parameters()}
     new.discard(id(head.words.weight))
@@ -197,9 +197,9 @@ def pretrain(
         ],
         weight_decay=options.weight_decay,
     )
-    steps_per_epoch = math.ceil(len(train_windows) / options.batch_size)
-    total = epoch_steps = steps_per_epoch * options.epochs
-    warm = max(1, int(total * options.warmup))
+    epoch_steps = math.ceil(len(train_windows) / options.batch_size) * options.epochs
+    horizon = _Horizon(epoch_steps, options.warmup)
+    scheduler = _schedule(optimizer, horizon)
     budget = options.max_minutes * 60 - (time.monotonic() - started)  # what set-up left
     loop_started = time.monotonic()
     step = 0
@@ -208,31 +208,31 @@ def pretrain(
         order = torch.randperm(len(train_windows), generator=generator).tolist()
         for first in range(0, len(order), options.batch_size):
             elapsed = time.monotonic() - loop_started
-            if step >= total or (step > 0 and elapsed > budget):
+            if step >= horizon.total or (step > 0 and elapsed > budget):
                 break
             if step in (20, 100):  # the budget shortens the schedule to the steps it allows;
                 # measured again at 100, as the first steps run slower
-                total = min(epoch_steps, max(warm + 1, int(budget / (elapsed / step))))
-                warm = warm if step > warm else max(1, int(total * options.warmup))
+                affordable = int(budget / (elapsed / step))
+                horizon.total = min(epoch_steps, max(horizon.warm + 1, affordable))
+                if step < horizon.warm:
+                    horizon.warm = max(1, int(horizon.total * options.warmup))
             chunk = [train_windows[i] for i in order[first : first + options.batch_size]]
             batch = {k: torch.from_numpy(v) for k, v in collate(chunk).items()}
             targets = mask_for_mlm(batch, options.mask_share, *masking, generator)
             if not (targets != IGNORE).any():
                 continue
-            factor = (step + 1) / warm if step < warm else max(0.0, (total - step) / (total - warm))
-            for group, lr in zip(optimizer.param_groups, (options.lr, options.new_lr), strict=True):
-                group["lr"] = lr * factor
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                 loss, _, _ = _loss_and_hits(model, head, batch, targets)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_([*model.parameters(), *head.parameters()], 1.0)
             optimizer.step()
+            scheduler.step()
             step += 1
             if progress:
-                progress("step", {"epoch": epoch, "step": step, "total": total,
+                progress("step", {"epoch": epoch, "step": step, "total": horizon.total,
                                   "loss": loss.item()})  # fmt: skip
-        if step >= total or time.monotonic() - loop_started > budget:
+        if step >= horizon.total or time.monotonic() - loop_started > budget:
             break
     val_accuracy, val_loss = _evaluate(model, head, val_windows, options, masking, bf16)
     out.mkdir(parents=True, exist_ok=True)
