@@ -7,6 +7,8 @@ of the document is kept (the original cloud design dropped it). A detection's co
 minimum over its words of the model's confidence and the OCR's (0–100 scaled to 0–1: the
 original compared the two scales directly, so OCR never counted). A run with no letter or digit
 ("+", "–", "•") is not a value and is dropped: no field states itself in punctuation alone.
+Rates and fees are first re-segmented by their grammar (:mod:`fieldwise.fields.value_spans`):
+"Prime Rate + 12.74% to Prime Rate + 21.74%" is one APR even where the model broke it up.
 
 Example::
 
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fieldwise.fields.config import FieldConfig
+from fieldwise.fields.value_spans import WordCall, value_calls
 from fieldwise.textract.document import TextractDocument, Word
 from fieldwise.textract.geometry import Box, union
 
@@ -80,9 +83,13 @@ def _has_content(lines: list[list[str]]) -> bool:
     return any(ch.isalnum() for words in lines for word in words for ch in word)
 
 
-def _word_confidence(word: Word) -> float:
-    model = float(word.block.get(PREDICTED_CONFIDENCE, 1.0))  # type: ignore[arg-type]
-    return min(model, word.confidence / 100.0)
+def _model_call(word: Word) -> WordCall | None:
+    """The model's own call on a word: its class, confidence and whether it starts an entity."""
+    predicted = word.block.get(PREDICTED_CLASS)
+    if not isinstance(predicted, int):
+        return None
+    confidence = float(word.block.get(PREDICTED_CONFIDENCE, 1.0))  # type: ignore[arg-type]
+    return WordCall(predicted, confidence, bool(word.block.get(ENTITY_START, False)))
 
 
 class _Run:
@@ -95,7 +102,7 @@ class _Run:
         self.boxes: list[Box] = []
         self.confidence = 1.0
 
-    def add(self, word: Word, page: int, line_key: object) -> None:
+    def add(self, word: Word, model_confidence: float, page: int, line_key: object) -> None:
         if self.line_key is not None and line_key != self.line_key:
             self.lines.append([])
         self.line_key = line_key
@@ -103,12 +110,16 @@ class _Run:
         self.blocks.append(str(word.block["Id"]))
         if page == self.page:
             self.boxes.append(word.box)
-        self.confidence = min(self.confidence, _word_confidence(word))
+        self.confidence = min(self.confidence, model_confidence, word.confidence / 100.0)
 
 
-def detect(doc: TextractDocument, config: FieldConfig) -> list[Detection]:
-    """All detections of the document's reported fields, in reading order."""
+def detect(
+    doc: TextractDocument, config: FieldConfig, value_grammar: bool = True
+) -> list[Detection]:
+    """All detections of the document's reported fields, in reading order. ``value_grammar``
+    lets rate and fee grammar draw those fields' spans (off: the model's spans as tagged)."""
     reported = {f.class_id: f.name for f in config.fields if not f.ignore}
+    calls = value_calls(doc, config) if value_grammar else {}
     detections: list[Detection] = []
     run: _Run | None = None
 
@@ -133,16 +144,13 @@ def detect(doc: TextractDocument, config: FieldConfig) -> list[Detection]:
     for page in doc.pages:
         for line_number, line in enumerate(page.lines):
             for word in line.words:
-                predicted = word.block.get(PREDICTED_CLASS)
-                class_id = predicted if isinstance(predicted, int) else None
-                if class_id not in reported:
+                call = calls.get(str(word.block["Id"])) or _model_call(word)
+                if call is None or call.class_id not in reported:
                     close()
                     continue
-                assert class_id is not None
-                starts = bool(word.block.get(ENTITY_START, False))
-                if run is None or run.class_id != class_id or starts:
+                if run is None or run.class_id != call.class_id or call.starts:
                     close()
-                    run = _Run(class_id, page.number)
-                run.add(word, page.number, (page.number, line_number))
+                    run = _Run(call.class_id, page.number)
+                run.add(word, call.confidence, page.number, (page.number, line_number))
     close()
     return detections

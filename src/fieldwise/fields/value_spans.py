@@ -1,0 +1,184 @@
+"""Rates and fees segmented by their grammar, classed by the model's vote.
+
+A word tagger is good at saying *what* a number on a line is (the penalty APR, the late fee)
+and poor at saying where a value written in several words begins and ends: on issuers it never
+saw it cuts "Prime Rate + 12.74% to Prime Rate + 21.74%" into "+ 12.74% to" and "+ 21.74%", or
+keeps "$250" out of "None to $250". Rate and fee expressions have a small, fixed grammar, so
+here the grammar draws the span and the model only chooses its class:
+
+* a *rate expression* on one line is a run of percentages joined by "to", "or", "-", "+",
+  "plus", "Prime Rate", "Up to", "None" (and their Spanish forms "a", "hasta", "ninguno"),
+  starting with a rate or one of "Prime", "Up", "None", "hasta", ending with a rate;
+* an *amount expression* is the same with money ("$40", "₹500", "Rs. 500"), percentages and
+  "None"/"Nil" as its values, joined by "to", "or", "-", "Up to" ("$0 to $550", "Up to $40",
+  "None to $250", "$5 o 5%").
+
+The expression's class is the argmax of its value words' class probabilities, averaged
+(``ClassificationProbabilities``, which every fieldwise model writes). When that class is a
+field normalised as ``percent``, the expression becomes exactly one detection of it, whatever
+the model's own boundaries were (an APR is the rate and nothing else). When it is a field
+normalised as ``amount`` or ``money``, the expression's words join that field and a detection
+already running into it goes on (a fee may be a sentence: "Either $5 or 3% of the amount of
+each transfer, whichever is greater" keeps its words). Any other vote leaves the words as the
+model tagged them. Measured on the credit-card agreements of issuers the model never saw
+(README, fields benchmark): unseen-issuer F1 0.437 → 0.536, precision 0.52 → 0.64.
+
+Example::
+
+    calls = value_calls(doc, config)          # {WORD Id: WordCall} for words it changes
+    detections = detect(doc, config)          # applies them by default
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from fieldwise.fields.config import FieldConfig, Normalize
+from fieldwise.textract.document import TextractDocument, Word
+
+PROBABILITIES = "ClassificationProbabilities"
+
+_RATE = re.compile(r"^\d+(?:\.\d+)?%$")
+_MONEY = re.compile(r"^(?:[$₹€£`]|rs\.?\s?)\d[\d,]*(?:\.\d+)?$")
+_NONE_WORDS = frozenset({"none", "nil", "ninguno", "ninguna"})
+_TRIM = ".,;:()"
+
+
+@dataclass(frozen=True, slots=True)
+class Grammar:
+    """Which words an expression is made of, which may open it, and what counts as a value."""
+
+    joiners: frozenset[str]  # openers included
+    openers: frozenset[str]
+    amounts: bool  # money and "None"/"Nil" are values too, not only rates
+
+    def role(self, text: str) -> str | None:
+        """The word's part: "value", the joiner itself, or None (it ends an expression)."""
+        token = text.strip().casefold().strip(_TRIM)
+        if _RATE.match(token):
+            return "value"
+        if self.amounts and (token in _NONE_WORDS or _MONEY.match(token)):
+            return "value"
+        return token if token in self.joiners else None
+
+
+RATE_GRAMMAR = Grammar(
+    joiners=frozenset(
+        {"prime", "rate", "+", "plus", "to", "-", "–", "—", "or", "up", "a", "hasta"}
+        | {"none", "ninguno"}
+    ),
+    openers=frozenset({"prime", "up", "none", "hasta", "ninguno"}),
+    amounts=False,
+)
+AMOUNT_GRAMMAR = Grammar(
+    joiners=frozenset({"to", "-", "–", "—", "or", "o", "a", "up", "hasta"}),
+    openers=frozenset({"up", "hasta"}),
+    amounts=True,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Expression:
+    start: int  # first word's index in its line
+    end: int  # one past the last word
+    values: tuple[int, ...]  # indexes of its value words
+
+
+def expressions(texts: list[str], grammar: Grammar) -> list[Expression]:
+    """Maximal expressions in one line's words: opened by a value or an opener, closed by a
+    value, every word between them a value or a joiner."""
+    roles = [grammar.role(t) for t in texts]
+    found: list[Expression] = []
+    i = 0
+    while i < len(texts):
+        if roles[i] is None:
+            i += 1
+            continue
+        j = i
+        while j < len(texts) and roles[j] is not None:
+            j += 1
+        run = list(range(i, j))
+        while run and roles[run[0]] != "value" and roles[run[0]] not in grammar.openers:
+            run.pop(0)
+        while run and roles[run[-1]] != "value":
+            run.pop()
+        values = tuple(k for k in run if roles[k] == "value")
+        if values:
+            found.append(Expression(run[0], run[-1] + 1, values))
+        i = j
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class WordCall:
+    """What a word is taken to be for field building, where the grammar overrode the model."""
+
+    class_id: int
+    confidence: float
+    starts: bool  # begins a new detection
+
+
+def _vote(words: list[Word], expression: Expression) -> tuple[int, float] | None:
+    rows = [words[k].block.get(PROBABILITIES) for k in expression.values]
+    lists = [r for r in rows if isinstance(r, list) and r]
+    if len(lists) != len(rows) or len({len(r) for r in lists}) != 1:
+        return None  # predictions without probabilities (or made elsewhere): trust the tags
+    mean = np.mean(np.asarray(lists, dtype=np.float64), axis=0)
+    best = int(np.argmax(mean))
+    return best, float(mean[best])
+
+
+def _line_calls(
+    words: list[Word], rate_ids: set[int], amount_ids: set[int], calls: dict[str, WordCall]
+) -> None:
+    texts = [w.text for w in words]
+
+    def class_of(k: int) -> object:
+        call = calls.get(str(words[k].block["Id"]))
+        return call.class_id if call else words[k].block.get("PredictedClass")
+
+    for expression in expressions(texts, RATE_GRAMMAR):
+        vote = _vote(words, expression)
+        if vote is None or vote[0] not in rate_ids:
+            continue
+        class_id, confidence = vote
+        for k in range(expression.start, expression.end):
+            starts = k == expression.start
+            calls[str(words[k].block["Id"])] = WordCall(class_id, confidence, starts)
+        after = expression.end
+        if after < len(words) and class_of(after) == class_id:
+            old = words[after].block.get("PredictedClassConfidence", 1.0)
+            calls[str(words[after].block["Id"])] = WordCall(class_id, float(old), True)  # type: ignore[arg-type]
+    for expression in expressions(texts, AMOUNT_GRAMMAR):
+        if len(expression.values) == 1 and expression.end - expression.start == 1:
+            continue  # one word: the model's own call already is the vote
+        vote = _vote(words, expression)
+        if vote is None or vote[0] not in amount_ids:
+            continue
+        class_id, confidence = vote
+        runs_in = expression.start > 0 and class_of(expression.start - 1) == class_id
+        for k in range(expression.start, expression.end):
+            starts = k == expression.start and not runs_in
+            calls[str(words[k].block["Id"])] = WordCall(class_id, confidence, starts)
+
+
+def value_calls(doc: TextractDocument, config: FieldConfig) -> dict[str, WordCall]:
+    """{WORD Id: WordCall} for the words whose class or boundaries the grammar changes."""
+    rate_ids = {
+        f.class_id for f in config.fields if f.normalize is Normalize.percent and not f.ignore
+    }
+    amount_ids = {
+        f.class_id
+        for f in config.fields
+        if f.normalize in (Normalize.amount, Normalize.money) and not f.ignore
+    }
+    calls: dict[str, WordCall] = {}
+    if not rate_ids and not amount_ids:
+        return calls
+    for page in doc.pages:
+        for line in page.lines:
+            _line_calls(line.words, rate_ids, amount_ids, calls)
+    return calls
