@@ -6,7 +6,7 @@ import torch
 
 from fieldwise.annotate.dataset import LabeledPage
 from fieldwise.annotate.word_labels import WordLabel
-from fieldwise.model.augment import mask_tokens, shift_layout
+from fieldwise.model.augment import mask_tokens, number_pieces, shift_layout, swap_numbers
 from fieldwise.model.encode import IGNORE
 from fieldwise.model.train import split_line_share, split_validation
 from fieldwise.textract.geometry import Box
@@ -67,3 +67,24 @@ def test_mask_hides_a_share_of_word_pieces_never_specials_or_padding() -> None:
     share = hidden[:, 1:399].float().mean().item()
     assert 0.2 < share < 0.3
     assert torch.equal(out[~hidden], ids[~hidden])  # nothing else changes
+
+
+def test_number_swap_changes_only_digit_pieces_and_keeps_their_kind() -> None:
+    from transformers import AutoTokenizer
+
+    from fieldwise.model.build import default_base_model
+
+    tokenizer = AutoTokenizer.from_pretrained(str(default_base_model()))
+    starts, continues = number_pieces(tokenizer)
+    assert len(starts) > 500 and len(continues) > 10  # MiniLM's vocabulary has both kinds
+    text = "Penalty APR Prime Rate + 26.74% Up to $1,199 since 2025"
+    ids = torch.tensor([tokenizer(text)["input_ids"]] * 64)
+    batch = {"input_ids": ids.clone()}
+    swap_numbers(batch, 0.5, (starts, continues), torch.Generator().manual_seed(3))
+    out = batch["input_ids"]
+    changed = out != ids
+    digit = torch.isin(ids, torch.cat([starts, continues]))
+    assert not (changed & ~digit).any()  # words, "%", "$" and specials stay
+    assert 0.35 < changed[digit].float().mean().item() < 0.65  # about half of the numbers
+    assert torch.isin(out[digit & torch.isin(ids, starts)], starts).all()
+    assert torch.isin(out[digit & torch.isin(ids, continues)], continues).all()

@@ -5,6 +5,8 @@
 * ``mask_tokens``: documents of an unseen issuer word things differently, so a share of the
   word pieces is hidden behind ``[MASK]``; the model must also lean on the layout and the
   neighbours, not only on strings it saw ("American Express" as the issuer).
+* ``swap_numbers``: one issuer's penalty APR is always "26.74%", so a model learns the number
+  instead of the row it sits in; a share of the number pieces is swapped for other numbers.
 
 Example::
 
@@ -52,6 +54,36 @@ def mask_tokens(
     ids = batch["input_ids"]
     hide = (torch.rand(ids.shape, generator=generator) < share) & maskable(batch, special_ids)
     batch["input_ids"] = torch.where(hide, torch.full_like(ids, mask_id), ids)
+
+
+def number_pieces(tokenizer: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    """Vocabulary ids of all-digit word pieces: those that start a word ("26") and those that
+    continue one ("##74"), so a swap keeps how a number is split."""
+    starts, continues = [], []
+    for piece, index in tokenizer.get_vocab().items():
+        if piece.isdigit() and piece.isascii():
+            starts.append(index)
+        elif piece.startswith("##") and piece[2:].isdigit() and piece[2:].isascii():
+            continues.append(index)
+    return torch.tensor(sorted(starts)), torch.tensor(sorted(continues))
+
+
+def swap_numbers(
+    batch: dict[str, torch.Tensor],
+    share: float,
+    pieces: tuple[torch.Tensor, torch.Tensor],
+    generator: torch.Generator,
+) -> None:
+    """Replace ``share`` of the all-digit word pieces by random ones of the same kind (word
+    start or continuation), in place; labels and layout stay."""
+    ids = batch["input_ids"]
+    for pool in pieces:
+        if pool.numel() == 0:
+            continue
+        chosen = torch.isin(ids, pool) & (torch.rand(ids.shape, generator=generator) < share)
+        random_ids = pool[torch.randint(len(pool), ids.shape, generator=generator)]
+        ids = torch.where(chosen, random_ids, ids)
+    batch["input_ids"] = ids
 
 
 def mask_and_special_ids(tokenizer: Any) -> tuple[int, set[int]]:

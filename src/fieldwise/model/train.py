@@ -31,7 +31,13 @@ from fieldwise.annotate.dataset import LabeledPage
 from fieldwise.annotate.word_labels import bio_tags
 from fieldwise.fields.config import FieldConfig
 from fieldwise.model.artifacts import METRICS_FILE, make_info, save_model_folder
-from fieldwise.model.augment import mask_and_special_ids, mask_tokens, shift_layout
+from fieldwise.model.augment import (
+    mask_and_special_ids,
+    mask_tokens,
+    number_pieces,
+    shift_layout,
+    swap_numbers,
+)
 from fieldwise.model.build import LayoutTagger, build_model
 from fieldwise.model.encode import IGNORE, EncodeOptions, Window, collate, encode_page
 from fieldwise.model.metrics import evaluate_tags
@@ -70,6 +76,7 @@ class TrainOptions:
     class_balance: float = 0.5  # loss weight of a label ∝ (most frequent / its count) ** this
     negative_share: float = 0.25  # unlabelled windows drawn each epoch, per labelled one
     token_mask: float = 0.0  # augmentation: share of word pieces hidden behind [MASK]
+    number_swap: float = 0.0  # augmentation: share of digit pieces swapped for random numbers
 
 
 def changed_options(options: TrainOptions, changes: Sequence[str]) -> TrainOptions:
@@ -351,6 +358,7 @@ def train(
         keep_lines,
     )
     mask_id, special_ids = mask_and_special_ids(tokenizer)
+    digit_pieces = number_pieces(tokenizer)
     all_windows = [
         w
         for p in train_pages
@@ -407,6 +415,8 @@ def train(
                 shift_layout(batch, options.shift, generator)
             if options.token_mask > 0:
                 mask_tokens(batch, options.token_mask, mask_id, special_ids, generator)
+            if options.number_swap > 0:
+                swap_numbers(batch, options.number_swap, digit_pieces, generator)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                 logits = model(batch["input_ids"], batch["bbox"], batch["attention_mask"],
                                batch["features"], batch["context_ids"])  # fmt: skip
