@@ -9,6 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from fieldwise.annotate.from_values import FromValuesResult, label_from_values, load_gold
+from fieldwise.annotate.manifest import Manifest
+from fieldwise.fields.config import FieldConfig, load_fields
+from fieldwise.ingest.options import IngestOptions
+from fieldwise.ingest.runner import ingest
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
 
@@ -42,3 +48,34 @@ def funsd_tokens(annotation: Path) -> Counter[str]:
 
 def text_tokens(texts: list[str]) -> Counter[str]:
     return Counter(t for text in texts for t in re.findall(r"\w+", text))
+
+
+CARD_FIELDS = REPO / "examples" / "credit-cards" / "fields.yaml"
+
+
+@pytest.fixture(scope="session")
+def card_fields() -> FieldConfig:
+    return load_fields(CARD_FIELDS)
+
+
+@pytest.fixture(scope="session")
+def gold_path(pdf_dir: Path) -> Path:
+    return pdf_dir / "gold_fields.json"
+
+
+@pytest.fixture(scope="session")
+def pdfs_ingested(pdf_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every shared PDF ingested with page images (about 20 s on two cores)."""
+    out = tmp_path_factory.mktemp("pdfs_ingest")
+    report = ingest(sorted(pdf_dir.glob("*.pdf")), out, IngestOptions(workers=2))
+    assert report.failures == [] and report.documents_done == 43
+    return out
+
+
+@pytest.fixture(scope="session")
+def weak_labels(pdfs_ingested: Path, gold_path: Path, card_fields: FieldConfig) -> FromValuesResult:
+    """Word labels of every shared agreement, from its known field values."""
+    gold = load_gold(gold_path, [f.name for f in card_fields.fields])
+    return label_from_values(
+        gold, Manifest.load(pdfs_ingested / "pages.manifest.jsonl"), card_fields
+    )

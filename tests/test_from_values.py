@@ -19,10 +19,8 @@ from fieldwise.annotate.from_values import (
 from fieldwise.annotate.manifest import Manifest
 from fieldwise.annotate.value_match import WordStream, field_keywords
 from fieldwise.cli import app
-from fieldwise.fields.config import FieldConfig, load_fields
+from fieldwise.fields.config import FieldConfig
 from fieldwise.ingest.content import LineContent, PageContent, WordContent
-from fieldwise.ingest.options import IngestOptions
-from fieldwise.ingest.runner import ingest
 from fieldwise.textract.build import build_document
 from fieldwise.textract.geometry import Box
 
@@ -31,32 +29,7 @@ FIELDS = REPO / "examples" / "credit-cards" / "fields.yaml"
 runner = CliRunner()
 
 
-@pytest.fixture(scope="session")
-def fields() -> FieldConfig:
-    return load_fields(FIELDS)
-
-
-@pytest.fixture(scope="session")
-def gold_path(pdf_dir: Path) -> Path:
-    return pdf_dir / "gold_fields.json"
-
-
-@pytest.fixture(scope="session")
-def ingested(pdf_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Every shared PDF ingested with page images (about 20 s on two cores)."""
-    out = tmp_path_factory.mktemp("from_values_ingest")
-    report = ingest(sorted(pdf_dir.glob("*.pdf")), out, IngestOptions(workers=2))
-    assert report.failures == [] and report.documents_done == 43
-    return out
-
-
-@pytest.fixture(scope="session")
-def result(ingested: Path, gold_path: Path, fields: FieldConfig) -> FromValuesResult:
-    gold = load_gold(gold_path, [f.name for f in fields.fields])
-    return label_from_values(gold, Manifest.load(ingested / "pages.manifest.jsonl"), fields)
-
-
-def test_real_gold_values_are_located(result: FromValuesResult, gold_path: Path) -> None:
+def test_real_gold_values_are_located(weak_labels: FromValuesResult, gold_path: Path) -> None:
     raw = json.loads(gold_path.read_text(encoding="utf-8"))["documents"]
     non_null = sum(spec is not None for doc in raw.values() for spec in doc.values())
     distinct = sum(
@@ -65,7 +38,7 @@ def test_real_gold_values_are_located(result: FromValuesResult, gold_path: Path)
         for spec in doc.values()
         if spec is not None
     )
-    report = result.report()
+    report = weak_labels.report()
     assert non_null == 469  # the README's count of non-null fields
     assert report["values_total"] == distinct  # a multi field's distinct values count each
     assert report["values_found"] / report["values_total"] >= 0.95
@@ -77,19 +50,19 @@ def test_real_gold_values_are_located(result: FromValuesResult, gold_path: Path)
         counts = per_field[name]
         assert counts["values_found"] / counts["values_total"] >= 0.9, name
     assert sum(c["values_total"] for c in per_field.values()) == report["values_total"]
-    assert len(result.manifest.pages) == 582  # every page of every gold document
+    assert len(weak_labels.manifest.pages) == 582  # every page of every gold document
 
 
 def test_boxes_give_back_exactly_the_matched_words(
-    result: FromValuesResult, fields: FieldConfig, ingested: Path, tmp_path: Path
+    weak_labels: FromValuesResult, card_fields: FieldConfig, pdfs_ingested: Path, tmp_path: Path
 ) -> None:
-    assert result.disagreements == []
+    assert weak_labels.disagreements == []
     out = tmp_path / "sub" / "labels.jsonl"
-    result.manifest.save(out)  # refs rebased: the saved manifest is read from another folder
-    pages = load_labeled_pages(out, fields)
+    weak_labels.manifest.save(out)  # refs rebased: the saved manifest is read from another folder
+    pages = load_labeled_pages(out, card_fields)
     assert len(pages) == 582
-    read_back = sum(c != fields.other_id for page in pages for c in page.class_ids)
-    assert read_back == result.words_labelled > 3000
+    read_back = sum(c != card_fields.other_id for page in pages for c in page.class_ids)
+    assert read_back == weak_labels.words_labelled > 3000
     line = json.loads(out.read_text(encoding="utf-8").splitlines()[0])
     assert (out.parent / line["source-ref"]).is_file()
     assert line["label-metadata"]["human-annotated"] == "no"
@@ -97,16 +70,16 @@ def test_boxes_give_back_exactly_the_matched_words(
     assert line["label-metadata"]["class-map"]["0"] == "Provider Name"
 
 
-def test_values_split_over_lines_get_one_box_per_line(result: FromValuesResult) -> None:
+def test_values_split_over_lines_get_one_box_per_line(weak_labels: FromValuesResult) -> None:
     """Amex addresses wrap over two lines: no box may span both (it would swallow neighbours)."""
     multi_line = 0
-    for record in result.manifest.pages:
+    for record in weak_labels.manifest.pages:
         labels = record.labels("label")
         assert labels is not None
         for a in labels.annotations:
             assert a.height < 0.05 * labels.height  # one text line, never a paragraph
         multi_line += len(labels.annotations)
-    assert multi_line == result.boxes
+    assert multi_line == weak_labels.boxes
 
 
 def _crafted() -> tuple[Manifest, FieldConfig]:
@@ -202,7 +175,7 @@ def test_keywords_tell_sibling_rows_apart() -> None:
     assert keywords["Provider Name"] == {"provider", "name"}
 
 
-def test_malformed_gold_names_the_file(tmp_path: Path, fields: FieldConfig) -> None:
+def test_malformed_gold_names_the_file(tmp_path: Path, card_fields: FieldConfig) -> None:
     bad = tmp_path / "gold.json"
     bad.write_text('{"documents": {"a.pdf": ', encoding="utf-8")
     with pytest.raises(GoldError, match=r"gold\.json: not valid JSON"):
@@ -212,14 +185,19 @@ def test_malformed_gold_names_the_file(tmp_path: Path, fields: FieldConfig) -> N
         load_gold(bad)
     bad.write_text(json.dumps({"documents": {"a.pdf": {"Fee - Yearly": None}}}))
     with pytest.raises(GoldError, match="'Fee - Yearly' is not in the field configuration"):
-        load_gold(bad, [f.name for f in fields.fields])
+        load_gold(bad, [f.name for f in card_fields.fields])
 
 
-def test_cli_bad_gold_exits_1_without_traceback(tmp_path: Path, ingested: Path) -> None:
+def test_cli_bad_gold_exits_1_without_traceback(tmp_path: Path, pdfs_ingested: Path) -> None:
     bad = tmp_path / "broken.json"
     bad.write_text("[1, 2", encoding="utf-8")
     args = ["annotate", "from-values", "--gold", str(bad), "--fields", str(FIELDS)]
-    args += ["--pages", str(ingested / "pages.manifest.jsonl"), "--out", str(tmp_path / "m.jsonl")]
+    args += [
+        "--pages",
+        str(pdfs_ingested / "pages.manifest.jsonl"),
+        "--out",
+        str(tmp_path / "m.jsonl"),
+    ]
     outcome = runner.invoke(app, args)
     text = " ".join(outcome.output.split())  # the console wraps long lines
     assert outcome.exit_code == 1
@@ -228,7 +206,9 @@ def test_cli_bad_gold_exits_1_without_traceback(tmp_path: Path, ingested: Path) 
     assert missing.exit_code == 1 and "nope.json: cannot read" in " ".join(missing.output.split())
 
 
-def test_cli_writes_manifest_and_report(tmp_path: Path, ingested: Path, gold_path: Path) -> None:
+def test_cli_writes_manifest_and_report(
+    tmp_path: Path, pdfs_ingested: Path, gold_path: Path
+) -> None:
     raw = json.loads(gold_path.read_text(encoding="utf-8"))
     names = ["petal-webbank__petal-2.pdf", "penfed-cu__penfed.pdf"]
     small = {"documents": {n: raw["documents"][n] for n in names}}
@@ -238,7 +218,7 @@ def test_cli_writes_manifest_and_report(tmp_path: Path, ingested: Path, gold_pat
         app,
         [
             "annotate", "from-values", "--gold", str(tmp_path / "gold.json"),
-            "--pages", str(ingested / "pages.manifest.jsonl"), "--fields", str(FIELDS),
+            "--pages", str(pdfs_ingested / "pages.manifest.jsonl"), "--fields", str(FIELDS),
             "--out", str(out), "--report", str(report), "--label-attr", "weak",
         ],
     )  # fmt: skip

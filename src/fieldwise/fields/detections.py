@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fieldwise.fields.config import FieldConfig
+from fieldwise.fields.row_labels import RowLabels, row_evidence
 from fieldwise.fields.value_spans import WordCall, value_calls
 from fieldwise.textract.document import TextractDocument, Word
 from fieldwise.textract.geometry import Box, union
@@ -114,12 +115,19 @@ class _Run:
 
 
 def detect(
-    doc: TextractDocument, config: FieldConfig, value_grammar: bool = True
+    doc: TextractDocument,
+    config: FieldConfig,
+    value_grammar: bool = True,
+    row_labels: RowLabels | None = None,
 ) -> list[Detection]:
     """All detections of the document's reported fields, in reading order. ``value_grammar``
-    lets rate and fee grammar draw those fields' spans (off: the model's spans as tagged)."""
+    lets rate and fee grammar draw those fields' spans (off: the model's spans as tagged);
+    ``row_labels`` (the model folder's, when it has one) also weighs what each one is."""
     reported = {f.class_id: f.name for f in config.fields if not f.ignore}
-    calls = value_calls(doc, config) if value_grammar else {}
+    calls: dict[str, WordCall] = {}
+    if value_grammar:
+        evidence = row_evidence(doc, row_labels) if row_labels is not None else None
+        calls = value_calls(doc, config, evidence)
     detections: list[Detection] = []
     run: _Run | None = None
 

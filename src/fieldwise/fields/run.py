@@ -26,6 +26,7 @@ from fieldwise.fields.config import FieldConfig
 from fieldwise.fields.detections import detect
 from fieldwise.fields.evaluate import predicted_values
 from fieldwise.fields.extract import DEFAULT_REVIEW_THRESHOLD, build_result
+from fieldwise.fields.row_labels import RowLabels, load_row_labels
 from fieldwise.ingest.options import IngestOptions
 from fieldwise.ingest.runner import IngestReport, ingest
 from fieldwise.ingest.store import META, TEXTRACT, DocumentRecord, Failure, Store
@@ -61,13 +62,16 @@ def document_result(
     tagger: Tagger,
     config: FieldConfig,
     review_threshold: float = DEFAULT_REVIEW_THRESHOLD,
+    row_labels: RowLabels | None = None,
 ) -> tuple[TextractDocument, dict[str, Any]]:
-    """``doc`` enriched with the model's predictions, and the fields built from them."""
+    """``doc`` enriched with the model's predictions, and the fields built from them
+    (``row_labels``: the model folder's, ``load_row_labels``)."""
     from fieldwise.model.predict import enrich
 
     # enrich() copies the validated blocks and only adds prediction keys: no need to validate again
     enriched = TextractDocument(cast(ResponseDict, enrich(doc, tagger)), doc.source)
-    return enriched, build_result(detect(enriched, config), config, review_threshold)
+    detections = detect(enriched, config, row_labels=row_labels)
+    return enriched, build_result(detections, config, review_threshold)
 
 
 def extract_documents(
@@ -90,6 +94,7 @@ def extract_documents(
     if fields is not None:
         check_fields_match(model_fields.class_names, fields, "--fields")
     config = fields or model_fields
+    row_labels = load_row_labels(Path(model_dir), config)
     report = ExtractReport(ingest(list(inputs), out_dir, options or IngestOptions()))
     report.failures += report.ingest.failures
     store = Store(out_dir)
@@ -101,7 +106,7 @@ def extract_documents(
         raw_ref = f"documents/{doc_id}/{record.file_name}"
         try:
             doc = TextractDocument.load(folder / TEXTRACT)
-            enriched, result = document_result(doc, tagger, config, review_threshold)
+            enriched, result = document_result(doc, tagger, config, review_threshold, row_labels)
             enriched.save(folder / ENRICHED)
             (folder / RESULT).write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
         except (ValueError, OSError) as exc:

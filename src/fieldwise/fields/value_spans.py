@@ -121,18 +121,30 @@ class WordCall:
     starts: bool  # begins a new detection
 
 
-def _vote(words: list[Word], expression: Expression) -> tuple[int, float] | None:
+def _vote(
+    words: list[Word], expression: Expression, evidence: dict[str, np.ndarray]
+) -> tuple[int, float] | None:
+    """The class and its probability: the tagger's mean over the value words, times the row
+    label's likelihood where there is one (:mod:`fieldwise.fields.row_labels`)."""
     rows = [words[k].block.get(PROBABILITIES) for k in expression.values]
     lists = [r for r in rows if isinstance(r, list) and r]
     if len(lists) != len(rows) or len({len(r) for r in lists}) != 1:
         return None  # predictions without probabilities (or made elsewhere): trust the tags
     mean = np.mean(np.asarray(lists, dtype=np.float64), axis=0)
+    label = evidence.get(str(words[expression.values[0]].block["Id"]))
+    if label is not None and label.shape == mean.shape:
+        mean = mean * label
+        mean /= mean.sum()
     best = int(np.argmax(mean))
     return best, float(mean[best])
 
 
 def _line_calls(
-    words: list[Word], rate_ids: set[int], amount_ids: set[int], calls: dict[str, WordCall]
+    words: list[Word],
+    rate_ids: set[int],
+    amount_ids: set[int],
+    evidence: dict[str, np.ndarray],
+    calls: dict[str, WordCall],
 ) -> None:
     texts = [w.text for w in words]
 
@@ -141,7 +153,7 @@ def _line_calls(
         return call.class_id if call else words[k].block.get("PredictedClass")
 
     for expression in expressions(texts, RATE_GRAMMAR):
-        vote = _vote(words, expression)
+        vote = _vote(words, expression, evidence)
         if vote is None or vote[0] not in rate_ids:
             continue
         class_id, confidence = vote
@@ -155,7 +167,7 @@ def _line_calls(
     for expression in expressions(texts, AMOUNT_GRAMMAR):
         if len(expression.values) == 1 and expression.end - expression.start == 1:
             continue  # one word: the model's own call already is the vote
-        vote = _vote(words, expression)
+        vote = _vote(words, expression, evidence)
         if vote is None or vote[0] not in amount_ids:
             continue
         class_id, confidence = vote
@@ -165,8 +177,11 @@ def _line_calls(
             calls[str(words[k].block["Id"])] = WordCall(class_id, confidence, starts)
 
 
-def value_calls(doc: TextractDocument, config: FieldConfig) -> dict[str, WordCall]:
-    """{WORD Id: WordCall} for the words whose class or boundaries the grammar changes."""
+def value_calls(
+    doc: TextractDocument, config: FieldConfig, evidence: dict[str, np.ndarray] | None = None
+) -> dict[str, WordCall]:
+    """{WORD Id: WordCall} for the words whose class or boundaries the grammar changes;
+    ``evidence``: row-label likelihoods by first value word (``row_labels.row_evidence``)."""
     rate_ids = {
         f.class_id for f in config.fields if f.normalize is Normalize.percent and not f.ignore
     }
@@ -180,5 +195,5 @@ def value_calls(doc: TextractDocument, config: FieldConfig) -> dict[str, WordCal
         return calls
     for page in doc.pages:
         for line in page.lines:
-            _line_calls(line.words, rate_ids, amount_ids, calls)
+            _line_calls(line.words, rate_ids, amount_ids, evidence or {}, calls)
     return calls

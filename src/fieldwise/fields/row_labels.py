@@ -1,0 +1,189 @@
+"""What a rate or fee is, read from its row label: a naive-Bayes vote learned from the labels.
+
+The word tagger learns the templates it is trained on: on a Chase page it knows that "Up to
+29.99%" is the penalty APR, yet on an American Express page it calls "Prime Rate + 26.74%"
+a cash-advance APR, though that row's label reads "Penalty APR and When it Applies". Rate tables
+name their rows in much the same words at every issuer (US law asks for the same table), so a
+vote that sees *only* the row label carries over to issuers never seen.
+
+For each rate or amount expression (:mod:`fieldwise.fields.value_spans`) the evidence is the
+words that open its visual row (the row label, :func:`fieldwise.model.features.row_context`)
+and the few words before it on its line, lower-cased, letters only. ``fit`` counts them per
+class on the training pages (an expression's class: the label most of its value words carry),
+with add-one smoothing; ``likelihood`` gives P(words | class) normalised over classes, which
+field building multiplies with the tagger's own class probabilities. Measured on unseen issuers
+(README, fields benchmark): F1 0.536 → 0.622, the penalty APR 0.00 → 0.93.
+
+Example::
+
+    row_labels = RowLabels.fit(train_pages, config)
+    row_labels.save(model_dir / ROW_LABELS_FILE)
+    evidence = row_labels.likelihood(["penalty", "apr", "and", "when", "it"])
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from fieldwise.annotate.dataset import LabeledPage, PageWords, page_words
+from fieldwise.fields.config import FieldConfig, Normalize
+from fieldwise.fields.value_spans import AMOUNT_GRAMMAR, RATE_GRAMMAR, Expression, expressions
+from fieldwise.model.features import row_context
+from fieldwise.textract.document import TextractDocument
+
+ROW_LABELS_FILE = "row_labels.json"
+#: Words before an expression on its line that count as its label, besides its row's opening words.
+WORDS_BEFORE = 4
+_WORD = re.compile(r"[a-z]+")
+
+
+@dataclass(frozen=True, slots=True)
+class PageExpression:
+    """An expression found on a page: its words' page indexes and its label words."""
+
+    words: tuple[int, ...]  # page indexes of the expression's words
+    values: tuple[int, ...]  # page indexes of its value words
+    label: tuple[str, ...]  # its row label's words (lower case, letters only)
+
+
+def page_expressions(page: PageWords) -> Iterator[PageExpression]:
+    """Every rate and amount expression of a page, line by line, with its label words."""
+    context = row_context(page)
+    lines: dict[int, list[int]] = {}
+    for index, line in enumerate(page.line_index):
+        lines.setdefault(line, []).append(index)
+    for indexes in lines.values():
+        texts = [page.words[i] for i in indexes]
+        for grammar in (RATE_GRAMMAR, AMOUNT_GRAMMAR):
+            for expression in expressions(texts, grammar):
+                yield _located(page, context, indexes, expression)
+
+
+def _located(
+    page: PageWords, context: np.ndarray, indexes: list[int], expression: Expression
+) -> PageExpression:
+    first_value = indexes[expression.values[0]]
+    opening = [int(i) for i in context[first_value] if i >= 0]
+    before = indexes[max(0, expression.start - WORDS_BEFORE) : expression.start]
+    label = [
+        token
+        for i in dict.fromkeys(opening + before)
+        for token in _WORD.findall(page.words[i].lower())
+        if len(token) > 1
+    ]
+    return PageExpression(
+        tuple(indexes[expression.start : expression.end]),
+        tuple(indexes[k] for k in expression.values),
+        tuple(label),
+    )
+
+
+@dataclass(frozen=True)
+class RowLabels:
+    """Per class, the smoothed log-probability of each label word (naive Bayes, uniform prior:
+    the tagger's probabilities it is multiplied with already carry how common a class is)."""
+
+    class_names: tuple[str, ...]
+    log_probs: dict[str, tuple[float, ...]]  # word → one per class
+    unknown: tuple[float, ...]  # a word never seen in training, per class
+    examples: tuple[int, ...]  # training expressions per class
+
+    @classmethod
+    def fit(cls, pages: Sequence[LabeledPage], config: FieldConfig) -> RowLabels:
+        """Count label words per class over the expressions of labelled pages."""
+        classes = config.num_classes
+        counts: dict[str, np.ndarray] = {}
+        examples = np.zeros(classes, dtype=np.int64)
+        for page in pages:
+            for found in page_expressions(page):
+                votes = Counter(page.labels[i].class_id for i in found.values)
+                class_id = votes.most_common(1)[0][0]
+                examples[class_id] += 1
+                for token in found.label:
+                    counts.setdefault(token, np.zeros(classes))[class_id] += 1
+        vocabulary = sorted(counts)
+        table = np.array([counts[t] for t in vocabulary]).reshape(len(vocabulary), classes)
+        denominator = table.sum(axis=0) + len(vocabulary)  # add-one smoothing
+        log_probs = np.log((table + 1) / denominator)
+        return cls(
+            tuple(config.class_names),
+            {t: tuple(map(float, row)) for t, row in zip(vocabulary, log_probs, strict=True)},
+            tuple(float(-math.log(d)) for d in denominator),
+            tuple(int(n) for n in examples),
+        )
+
+    def likelihood(self, words: Sequence[str]) -> np.ndarray:
+        """P(label words | class), normalised over the classes (uniform without words)."""
+        total = np.zeros(len(self.class_names))
+        for word in words:
+            total += np.asarray(self.log_probs.get(word, self.unknown))
+        total -= total.max()
+        evidence = np.exp(total)
+        return evidence / evidence.sum()
+
+    def save(self, path: Path) -> None:
+        data = {
+            "format_version": 1,
+            "class_names": list(self.class_names),
+            "examples": list(self.examples),
+            "unknown": list(self.unknown),
+            "log_probs": {k: list(v) for k, v in self.log_probs.items()},
+        }
+        path.write_text(json.dumps(data), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path, config: FieldConfig) -> RowLabels:
+        """The saved vote; ValueError naming the file when it is unreadable or for other fields."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            loaded = cls(
+                tuple(data["class_names"]),
+                {k: tuple(map(float, v)) for k, v in data["log_probs"].items()},
+                tuple(map(float, data["unknown"])),
+                tuple(map(int, data["examples"])),
+            )
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path}: not a row-label file ({exc})") from None
+        if list(loaded.class_names) != config.class_names:
+            raise ValueError(f"{path}: made for classes {list(loaded.class_names)}, not these")
+        if any(len(v) != len(loaded.class_names) for v in loaded.log_probs.values()):
+            raise ValueError(f"{path}: rows of the wrong length")
+        return loaded
+
+
+def has_typed_values(config: FieldConfig) -> bool:
+    """Whether any field is a rate or an amount (the only fields the vote is used for)."""
+    kinds = (Normalize.percent, Normalize.amount, Normalize.money)
+    return any(f.normalize in kinds and not f.ignore for f in config.fields)
+
+
+def row_evidence(doc: TextractDocument, row_labels: RowLabels) -> dict[str, np.ndarray]:
+    """{WORD Id of an expression's first value word: its label's likelihood per class}."""
+    evidence: dict[str, np.ndarray] = {}
+    for number in range(1, doc.page_count + 1):
+        page = page_words(doc, number)
+        for found in page_expressions(page):
+            evidence[page.block_ids[found.values[0]]] = row_labels.likelihood(found.label)
+    return evidence
+
+
+def save_row_labels(model_dir: Path, pages: Sequence[LabeledPage], config: FieldConfig) -> bool:
+    """Fit the vote on a model's training pages into its folder (only for rates and fees)."""
+    if not has_typed_values(config):
+        return False
+    RowLabels.fit(pages, config).save(model_dir / ROW_LABELS_FILE)
+    return True
+
+
+def load_row_labels(model_dir: Path, config: FieldConfig) -> RowLabels | None:
+    """The model folder's row-label vote, or None for models trained without one."""
+    path = model_dir / ROW_LABELS_FILE
+    return RowLabels.load(path, config) if path.exists() else None

@@ -1,0 +1,113 @@
+"""The row-label vote (fields.row_labels): learned on some issuers, read on another's table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+import pytest
+
+from fieldwise.annotate.dataset import LabeledPage, load_labeled_pages
+from fieldwise.annotate.from_values import FromValuesResult
+from fieldwise.fields.config import FieldConfig
+from fieldwise.fields.row_labels import (
+    ROW_LABELS_FILE,
+    RowLabels,
+    load_row_labels,
+    page_expressions,
+    save_row_labels,
+)
+from tests.test_value_spans import CONFIG as SMALL_CONFIG
+
+
+def pages_by_issuer(
+    weak_labels: FromValuesResult, card_fields: FieldConfig
+) -> tuple[list[LabeledPage], dict[str, LabeledPage]]:
+    """(pages of every issuer but American Express, {Amex page key: page})."""
+    file_of = {
+        r.data["textract-ref"]: PurePosixPath(r.data["raw-ref"]).name
+        for r in weak_labels.manifest.pages
+    }
+    others, amex = [], {}
+    for page in load_labeled_pages(weak_labels.manifest, card_fields):
+        name = file_of[page.key.rsplit("#", 1)[0]]
+        if name.startswith("amex__"):
+            amex[f"{name}#{page.page_num}"] = page
+        else:
+            others.append(page)
+    return others, amex
+
+
+def test_learned_on_other_issuers_it_reads_the_amex_rate_table(
+    weak_labels: FromValuesResult, card_fields: FieldConfig, tmp_path: Path
+) -> None:
+    """The tagger trained on these issuers calls Amex's penalty APR a cash-advance APR (its
+    P(penalty) was 0.05); the row label alone says penalty, and the same for each row."""
+    others, amex = pages_by_issuer(weak_labels, card_fields)
+    assert save_row_labels(tmp_path, others, card_fields)
+    votes = load_row_labels(tmp_path, card_fields)
+    assert votes is not None and sum(votes.examples) > 1000
+    page = amex["amex__amex-blue-cash-everyday.pdf#1"]
+    names = card_fields.class_names
+    read = [
+        (
+            " ".join(page.words[i] for i in found.words),
+            names[int(np.argmax(votes.likelihood(found.label)))],
+        )
+        for found in page_expressions(page)
+    ]
+    rates = [r for r in read if r[0].startswith("Prime Rate")]
+    assert rates == [
+        ("Prime Rate + 12.74% to Prime Rate + 21.74%", "APR - Purchases"),
+        ("Prime Rate + 12.74% to Prime Rate + 21.74%", "APR - Balance Transfers"),
+        ("Prime Rate + 21.99%", "APR - Cash Advances"),
+        ("Prime Rate + 26.74%", "APR - Penalty"),
+    ]
+    fees = [r for r in read if r[0].startswith(("Up to $", "None", "2.7%"))][:5]
+    assert fees == [
+        ("None", "Fee - Annual"),
+        ("2.7%", "Fee - Foreign Transaction"),
+        ("2.7%", "Fee - Foreign Transaction"),
+        ("Up to $40.", "Fee - Late Payment"),
+        ("Up to $40.", "Fee - Returned Payment"),
+    ]
+
+
+def test_without_label_words_the_vote_is_uniform_and_unknown_words_do_not_decide() -> None:
+    votes = RowLabels(
+        ("A", "B", "other"),
+        {"penalty": (np.log(0.5), np.log(0.1), np.log(0.1))},
+        (np.log(0.01),) * 3,
+        (2, 1, 5),
+    )
+    assert votes.likelihood([]) == pytest.approx([1 / 3] * 3)
+    assert votes.likelihood(["never", "seen"]) == pytest.approx([1 / 3] * 3)
+    assert votes.likelihood(["penalty"]) == pytest.approx([5 / 7, 1 / 7, 1 / 7])
+
+
+def test_saved_votes_round_trip_and_bad_files_name_themselves(
+    weak_labels: FromValuesResult, card_fields: FieldConfig, tmp_path: Path
+) -> None:
+    others, _ = pages_by_issuer(weak_labels, card_fields)
+    fitted = RowLabels.fit(others[:40], card_fields)
+    fitted.save(tmp_path / ROW_LABELS_FILE)
+    assert load_row_labels(tmp_path, card_fields) == fitted
+    assert load_row_labels(tmp_path / "elsewhere", card_fields) is None  # older model folders
+    with pytest.raises(ValueError, match=r"row_labels\.json: made for classes"):
+        load_row_labels(tmp_path, SMALL_CONFIG)
+    (tmp_path / ROW_LABELS_FILE).write_text('{"class_names": [', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"row_labels\.json: not a row-label file"):
+        load_row_labels(tmp_path, card_fields)
+    broken = json.loads(json.dumps({"class_names": card_fields.class_names, "examples": []}))
+    (tmp_path / ROW_LABELS_FILE).write_text(json.dumps(broken), encoding="utf-8")
+    with pytest.raises(ValueError, match="not a row-label file"):
+        load_row_labels(tmp_path, card_fields)
+
+
+def test_fields_without_rates_or_fees_get_no_vote(tmp_path: Path) -> None:
+    from fieldwise.fields import parse_fields
+
+    forms = parse_fields([{"name": "question"}, {"name": "answer"}])
+    assert not save_row_labels(tmp_path, [], forms)
+    assert not (tmp_path / ROW_LABELS_FILE).exists()
