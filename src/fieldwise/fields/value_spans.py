@@ -165,8 +165,9 @@ def _line_calls(
             old = words[after].block.get("PredictedClassConfidence", 1.0)
             calls[str(words[after].block["Id"])] = WordCall(class_id, float(old), True)  # type: ignore[arg-type]
     for expression in expressions(texts, AMOUNT_GRAMMAR):
-        if len(expression.values) == 1 and expression.end - expression.start == 1:
-            continue  # one word: the model's own call already is the vote
+        one_word = expression.end - expression.start == 1
+        if one_word and str(words[expression.start].block["Id"]) not in evidence:
+            continue  # one word and no row label: the model's own call already is the vote
         vote = _vote(words, expression, evidence)
         if vote is None or vote[0] not in amount_ids:
             continue
