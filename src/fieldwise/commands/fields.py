@@ -146,6 +146,8 @@ def _print_results(report: ExtractReport, out: Path, detailed: int = 1) -> None:
 
     A grid of every field for every document does not fit a terminal; it is in results.csv.
     """
+    for note in report.notes:
+        console.print(f"[yellow]note[/yellow] {note}", soft_wrap=True)
     if not report.documents:
         console.print("no documents extracted")
     else:

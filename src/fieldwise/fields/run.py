@@ -26,7 +26,12 @@ from fieldwise.fields.config import FieldConfig
 from fieldwise.fields.detections import detect
 from fieldwise.fields.evaluate import predicted_values
 from fieldwise.fields.extract import DEFAULT_REVIEW_THRESHOLD, build_result
-from fieldwise.fields.row_labels import RowLabels, load_row_labels
+from fieldwise.fields.row_labels import (
+    ROW_LABELS_FILE,
+    RowLabels,
+    has_typed_values,
+    load_row_labels,
+)
 from fieldwise.ingest.options import IngestOptions
 from fieldwise.ingest.runner import IngestReport, ingest
 from fieldwise.ingest.store import META, TEXTRACT, DocumentRecord, Failure, Store
@@ -55,6 +60,7 @@ class ExtractReport:
     documents: list[ExtractedDocument] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # what a user should know about the run
 
 
 def document_result(
@@ -96,6 +102,11 @@ def extract_documents(
     config = fields or model_fields
     row_labels = load_row_labels(Path(model_dir), config)
     report = ExtractReport(ingest(list(inputs), out_dir, options or IngestOptions()))
+    if row_labels is None and has_typed_values(config):
+        report.notes.append(
+            f"{model_dir} has no {ROW_LABELS_FILE} (trained before the row-label vote): rates "
+            "and fees are classed by the tagger alone; train it again to add the vote"
+        )
     report.failures += report.ingest.failures
     store = Store(out_dir)
     for number, doc_id in enumerate(report.ingest.doc_ids, start=1):
