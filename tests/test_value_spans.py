@@ -54,7 +54,7 @@ def test_rate_expressions(line: str, rates: list[str]) -> None:
     ("line", "amounts"),
     [
         ("Annual Membership Fee None to $250", ["None to $250"]),
-        ("Either $5 or 3% of the amount of each transfer", ["$5 or 3%"]),
+        ("Either $5 or 3% of the amount of each transfer", ["Either $5 or 3%"]),
         ("Late Payment Up to $40.", ["Up to $40."]),
         ("Cuota anual Ninguno a $795; cada usuario", ["Ninguno a $795;"]),
         ("Fee of up to 1,000 points", []),  # a bare number is no amount
@@ -198,3 +198,26 @@ def test_a_row_label_names_a_one_word_fee_the_model_left_out() -> None:
     found_ = detect(doc, CONFIG, row_labels=votes)
     assert [(d.class_name, d.text) for d in found_] == [("Fee - Annual", "None")]
     assert found_[0].confidence == pytest.approx(0.18 / 0.25)  # 0.3·0.6 against 0.7·0.1
+
+
+def test_a_fee_statement_runs_on_to_its_sentences_end() -> None:
+    """Chase's row: the label, then the fee as a sentence the model did not tag; the vote
+    (numbers: balance-transfer fee) makes it one mention up to "greater." and no further, and
+    "U.S." inside a sentence does not end it."""
+    words = (
+        "Balance Transfers Either $5 or 5% of the amount of each transfer, whichever is greater."
+    )
+    row = [(w, OTHER, 0.8, 99) for w in words.split()] + [("Next", ANNUAL, 0.6, 99)]
+    doc = with_probabilities(make_doc([[row]]), {"$5": {ANNUAL: 0.6}, "5%": {ANNUAL: 0.6}})
+    found_ = detect(doc, CONFIG)
+    assert [d.text for d in found_] == [
+        "Either $5 or 5% of the amount of each transfer, whichever is greater.",
+        "Next",  # the model's next mention stays its own
+    ]
+    text = ["Up", "to", "3%", "of", "each", "transaction", "in", "U.S.", "dollars.", "See"]
+    doc = with_probabilities(
+        make_doc([[[(w, OTHER, 0.8, 99) for w in text]]]), {"3%": {ANNUAL: 0.9}}
+    )
+    assert build_result(detect(doc, CONFIG), CONFIG)["Fields"]["Fee - Annual"]["Value"] == (
+        "Up to 3% of each transaction in U.S. dollars."
+    )

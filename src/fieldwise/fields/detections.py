@@ -160,5 +160,7 @@ def detect(
                     close()
                     run = _Run(call.class_id, page.number)
                 run.add(word, call.confidence, page.number, (page.number, line_number))
+                if call.ends:
+                    close()
     close()
     return detections
