@@ -21,9 +21,10 @@ CONFIG = parse_fields(
         {"name": "APR - Penalty", "select": "confidence", "normalize": "percent"},
         {"name": "Fee - Annual", "select": "confidence", "normalize": "amount"},
         {"name": "Card Name"},
+        {"name": "Provider Address", "normalize": "address"},
     ]
 )
-PURCHASES, PENALTY, ANNUAL, CARD, OTHER = 0, 1, 2, 3, CONFIG.other_id
+PURCHASES, PENALTY, ANNUAL, CARD, ADDRESS, OTHER = 0, 1, 2, 3, 4, CONFIG.other_id
 
 
 def found(text: str, grammar: object) -> list[str]:
@@ -190,7 +191,7 @@ def test_a_row_label_names_a_one_word_fee_the_model_left_out() -> None:
     doc = with_probabilities(make_doc([[row]]), {"None": {ANNUAL: 0.3}})
     votes = RowLabels(
         tuple(CONFIG.class_names),
-        {"annual": tuple(math.log(p) for p in (0.1, 0.1, 0.6, 0.1, 0.1))},
+        {"annual": tuple(math.log(p) for p in (0.1, 0.1, 0.6, 0.1, 0.1, 0.1))},
         (math.log(0.01),) * CONFIG.num_classes,
         (1,) * CONFIG.num_classes,
     )
@@ -221,3 +222,41 @@ def test_a_fee_statement_runs_on_to_its_sentences_end() -> None:
     assert build_result(detect(doc, CONFIG), CONFIG)["Fields"]["Fee - Annual"]["Value"] == (
         "Up to 3% of each transaction in U.S. dollars."
     )
+
+
+@pytest.mark.parametrize(
+    ("line", "tagged_from", "expected"),
+    [
+        (  # Amex's arbitration notice: the model began at "Street"
+            "c/o CT Corporation System, 28 Liberty Street, New York, New York 10005.",
+            "Street,",
+            "28 Liberty Street, New York, New York 10005.",
+        ),
+        (
+            "write to P.O. Box 7247, Philadelphia, PA 19170",
+            "Box",
+            "P.O. Box 7247, Philadelphia, PA 19170",
+        ),
+        (  # no house number before the street's name: left as tagged
+            "c/o CT Corporation System, Liberty Street, New York, NY 10005",
+            "Liberty",
+            "Liberty Street, New York, NY 10005",
+        ),
+        (  # a lower-case word ends the street line
+            "sent to the 28 offices in Liberty Street, New York, NY 10005",
+            "Street,",
+            "Street, New York, NY 10005",
+        ),
+    ],
+)
+def test_an_address_begins_at_its_house_number_or_po_box(
+    line: str, tagged_from: str, expected: str
+) -> None:
+    texts = line.split()
+    start = texts.index(tagged_from)
+    row = [(t, ADDRESS if i >= start else OTHER, 0.7, 99) for i, t in enumerate(texts)]
+    found_ = detect(make_doc([[row]]), CONFIG)
+    assert [(d.class_name, d.text) for d in found_] == [("Provider Address", expected)]
+    assert [d.text for d in detect(make_doc([[row]]), CONFIG, value_grammar=False)] == [
+        " ".join(texts[start:])
+    ]

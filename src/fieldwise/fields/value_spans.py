@@ -43,6 +43,7 @@ from fieldwise.fields.config import FieldConfig, Normalize
 from fieldwise.textract.document import TextractDocument, Word
 
 PROBABILITIES = "ClassificationProbabilities"
+ENTITY_START = "PredictedEntityStart"
 
 _RATE = re.compile(r"^\d+(?:\.\d+)?%$")
 _MONEY = re.compile(r"^(?:[$₹€£`]|rs\.?\s?)\d[\d,]*(?:\.\d+)?$")
@@ -195,6 +196,55 @@ def _sentence_end(texts: list[str], last: int) -> int:
                 return k
     return last
 
+
+_HOUSE_NUMBER = re.compile(r"^\d{1,6}(?:-\d{1,6})?[A-Za-z]?$")
+_PO = re.compile(r"^p\.?\s?o\.?$|^p\.$|^o\.$", re.IGNORECASE)
+#: Street-name words an address may have before the model's first word ("28 Liberty Street").
+STREET_REACH = 4
+
+
+def _address_start(texts: list[str], first: int) -> int | None:
+    """Where a street address that the model began at ``first`` really begins: its house
+    number ("28" in "28 Liberty Street") or "P.O." before "Box", over at most ``STREET_REACH``
+    capitalised street-name words; None when the words before it are no such start."""
+    k = first - 1
+    if first < len(texts) and texts[first].casefold() == "box":
+        while k >= 0 and _PO.match(texts[k]):
+            k -= 1
+        return k + 1 if k + 1 < first else None
+    for _ in range(STREET_REACH + 1):
+        if k < 0:
+            return None
+        word = texts[k]
+        if _HOUSE_NUMBER.match(word):
+            return k
+        if not (word[:1].isupper() and word.isalpha()):
+            return None  # "System," or "to": not part of a street line
+        k -= 1
+    return None
+
+
+def _address_calls(words: list[Word], address_ids: set[int], calls: dict[str, WordCall]) -> None:
+    texts = [w.text for w in words]
+
+    def class_of(k: int) -> object:
+        call = calls.get(str(words[k].block["Id"]))
+        return call.class_id if call else words[k].block.get("PredictedClass")
+
+    for first, word in enumerate(words):
+        class_id = class_of(first)
+        if not isinstance(class_id, int) or class_id not in address_ids:
+            continue
+        if first > 0 and class_of(first - 1) == class_id and not word.block.get(ENTITY_START):
+            continue  # not where the model's mention begins
+        start = _address_start(texts, first)
+        if start is None:
+            continue
+        confidence = float(word.block.get("PredictedClassConfidence", 1.0))  # type: ignore[arg-type]
+        for k in range(start, first + 1):
+            calls[str(words[k].block["Id"])] = WordCall(class_id, confidence, k == start)
+
+
 def value_calls(
     doc: TextractDocument, config: FieldConfig, evidence: dict[str, np.ndarray] | None = None
 ) -> dict[str, WordCall]:
@@ -208,10 +258,15 @@ def value_calls(
         for f in config.fields
         if f.normalize in (Normalize.amount, Normalize.money) and not f.ignore
     }
+    address_ids = {
+        f.class_id for f in config.fields if f.normalize is Normalize.address and not f.ignore
+    }
     calls: dict[str, WordCall] = {}
-    if not rate_ids and not amount_ids:
+    if not rate_ids and not amount_ids and not address_ids:
         return calls
     for page in doc.pages:
         for line in page.lines:
             _line_calls(line.words, rate_ids, amount_ids, evidence or {}, calls)
+            if address_ids:
+                _address_calls(line.words, address_ids, calls)
     return calls
