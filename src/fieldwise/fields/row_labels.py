@@ -166,12 +166,14 @@ def has_typed_values(config: FieldConfig) -> bool:
 
 
 def row_evidence(doc: TextractDocument, row_labels: RowLabels) -> dict[str, np.ndarray]:
-    """{WORD Id of an expression's first value word: its label's likelihood per class}."""
+    """{an expression's first and last WORD Ids (``value_spans.expression_key``): its label's
+    likelihood per class}."""
     evidence: dict[str, np.ndarray] = {}
     for number in range(1, doc.page_count + 1):
         page = page_words(doc, number)
         for found in page_expressions(page):
-            evidence[page.block_ids[found.values[0]]] = row_labels.likelihood(found.label)
+            key = f"{page.block_ids[found.words[0]]}|{page.block_ids[found.words[-1]]}"
+            evidence[key] = row_labels.likelihood(found.label)
     return evidence
 
 

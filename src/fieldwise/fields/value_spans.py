@@ -35,6 +35,7 @@ Example::
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -128,6 +129,13 @@ class WordCall:
     ends: bool = False  # the detection ends with this word
 
 
+def expression_key(words: Sequence[Word], expression: Expression) -> str:
+    """An expression's name across modules: its first and last WORD Ids (a rate expression
+    and an amount expression inside it share numbers, never both ends)."""
+    first, last = words[expression.start], words[expression.end - 1]
+    return f"{first.block['Id']}|{last.block['Id']}"
+
+
 def _vote(
     words: list[Word], expression: Expression, evidence: dict[str, np.ndarray]
 ) -> tuple[int, float] | None:
@@ -138,7 +146,7 @@ def _vote(
     if len(lists) != len(rows) or len({len(r) for r in lists}) != 1:
         return None  # predictions without probabilities (or made elsewhere): trust the tags
     mean = np.mean(np.asarray(lists, dtype=np.float64), axis=0)
-    label = evidence.get(str(words[expression.values[0]].block["Id"]))
+    label = evidence.get(expression_key(words, expression))
     if label is not None and label.shape == mean.shape:
         mean = mean * label
         mean /= mean.sum()
@@ -170,7 +178,7 @@ def _line_calls(
             calls[str(words[k].block["Id"])] = WordCall(class_id, confidence, starts, ends)
     for expression in expressions(texts, AMOUNT_GRAMMAR):
         one_word = expression.end - expression.start == 1
-        if one_word and str(words[expression.start].block["Id"]) not in evidence:
+        if one_word and expression_key(words, expression) not in evidence:
             continue  # one word and no row label: the model's own call already is the vote
         vote = _vote(words, expression, evidence)
         if vote is None or vote[0] not in amount_ids:
@@ -249,7 +257,7 @@ def value_calls(
     doc: TextractDocument, config: FieldConfig, evidence: dict[str, np.ndarray] | None = None
 ) -> dict[str, WordCall]:
     """{WORD Id: WordCall} for the words whose class or boundaries the grammar changes;
-    ``evidence``: row-label likelihoods by first value word (``row_labels.row_evidence``)."""
+    ``evidence``: row-label likelihoods by ``expression_key`` (``row_labels.row_evidence``)."""
     rate_ids = {
         f.class_id for f in config.fields if f.normalize is Normalize.percent and not f.ignore
     }
