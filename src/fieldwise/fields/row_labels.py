@@ -43,6 +43,8 @@ ROW_LABELS_FILE = "row_labels.json"
 #: Words before an expression on its line that count as its label, besides its row's opening words.
 WORDS_BEFORE = 4
 _WORD = re.compile(r"[a-z]+")
+#: Words of the values' own grammar ("Prime Rate + 21.99%"): part of a value, never its label.
+_VALUE_WORDS = RATE_GRAMMAR.joiners | AMOUNT_GRAMMAR.joiners
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +79,7 @@ def _located(
         token
         for i in dict.fromkeys(opening + before)
         for token in _WORD.findall(page.words[i].lower())
-        if len(token) > 1
+        if len(token) > 1 and token not in _VALUE_WORDS
     ]
     return PageExpression(
         tuple(indexes[expression.start : expression.end]),
