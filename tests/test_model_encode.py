@@ -134,6 +134,9 @@ def test_row_context_is_the_words_opening_the_row(tokenizer) -> None:  # type: i
     assert named[7] == ["Late", "Payment", "Up", "to"]
     assert named[0] == [] and named[8] == []
     assert named[6] == ["Late", "Payment", "Up"]
+    some = row_context(page, only=[7, 2, 7])  # only the values' rows, the same as in full
+    assert some[[2, 7]].tolist() == context[[2, 7]].tolist()
+    assert (np.delete(some, [2, 7], axis=0) == -1).all()
     assert encode_page(page, tokenizer, EncodeOptions()).windows[0].context_ids is None
     (window,) = encode_page(page, tokenizer, EncodeOptions(row_context=True)).windows
     dollar = int(np.flatnonzero(window.token_words == 2)[0])

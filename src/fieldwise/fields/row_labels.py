@@ -58,15 +58,19 @@ class PageExpression:
 
 def page_expressions(page: PageWords) -> Iterator[PageExpression]:
     """Every rate and amount expression of a page, line by line, with its label words."""
-    context = row_context(page)
     lines: dict[int, list[int]] = {}
     for index, line in enumerate(page.line_index):
         lines.setdefault(line, []).append(index)
-    for indexes in lines.values():
-        texts = [page.words[i] for i in indexes]
-        for grammar in (RATE_GRAMMAR, AMOUNT_GRAMMAR):
-            for expression in expressions(texts, grammar):
-                yield _located(page, context, indexes, expression)
+    found = [
+        (indexes, expression)
+        for indexes in lines.values()
+        for grammar in (RATE_GRAMMAR, AMOUNT_GRAMMAR)
+        for expression in expressions([page.words[i] for i in indexes], grammar)
+    ]
+    # rows only for the words whose label is read: most of a page's words are no value
+    context = row_context(page, only=[indexes[e.values[0]] for indexes, e in found])
+    for indexes, expression in found:
+        yield _located(page, context, indexes, expression)
 
 
 def _located(

@@ -14,6 +14,8 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from fieldwise.annotate.dataset import PageWords
@@ -27,27 +29,35 @@ FEATURES_VERSION = 1
 ROW_CONTEXT_WORDS = 6
 
 
-def row_context(page: PageWords, size: int = ROW_CONTEXT_WORDS) -> np.ndarray:
+def row_context(
+    page: PageWords, size: int = ROW_CONTEXT_WORDS, only: Sequence[int] | None = None
+) -> np.ndarray:
     """(words, size) indexes of the words that open each word's visual row, -1 where none.
 
     In a rate table the row label ("Annual Fee", "Late Payment") is what says which field a
     value is, and it sits at the left of the value's row, wherever the template puts the table.
-    Words count as one row when they overlap vertically by half the smaller height.
+    Words count as one row when they overlap vertically by half the smaller height. ``only``:
+    the words whose rows are wanted (the others' rows stay -1): a few words of a page cost a
+    few rows of the comparison, not the whole page squared.
     """
     n = len(page.words)
     out = np.full((n, size), -1, dtype=np.int64)
     if n == 0 or size == 0:
         return out
+    wanted = np.arange(n) if only is None else np.unique(np.asarray(only, dtype=np.int64))
+    if wanted.size == 0:
+        return out
     boxes = np.clip(np.asarray(page.boxes, dtype=np.float64), 0.0, 1.0)
     top, bottom, left, right = boxes[:, 1], boxes[:, 3], boxes[:, 0], boxes[:, 2]
     height = np.maximum(bottom - top, 1e-4)
-    overlap = np.minimum(bottom[:, None], bottom[None, :]) - np.maximum(top[:, None], top[None, :])
-    same_row = overlap >= 0.5 * np.minimum(height[:, None], height[None, :])
-    before = right[None, :] <= left[:, None] + 1e-3  # j ends before i starts
+    w = wanted
+    overlap = np.minimum(bottom[w, None], bottom[None, :]) - np.maximum(top[w, None], top[None, :])
+    same_row = overlap >= 0.5 * np.minimum(height[w, None], height[None, :])
+    before = right[None, :] <= left[w, None] + 1e-3  # j ends before i starts
     order = np.argsort(left, kind="stable")
     candidates = (same_row & before)[:, order]
-    for i in range(n):
-        found = order[np.flatnonzero(candidates[i])[:size]]
+    for row, i in enumerate(w):
+        found = order[np.flatnonzero(candidates[row])[:size]]
         out[i, : len(found)] = found
     return out
 
