@@ -7,7 +7,7 @@ import math
 import pytest
 
 from fieldwise.fields import parse_fields
-from fieldwise.fields.detections import ENTITY_START, detect
+from fieldwise.fields.detections import detect
 from fieldwise.fields.extract import build_result
 from fieldwise.fields.normalize import (
     normalize_address,
@@ -16,6 +16,7 @@ from fieldwise.fields.normalize import (
     normalize_money,
     normalize_percent,
 )
+from fieldwise.fields.word_calls import ENTITY_START
 from fieldwise.ingest.content import LineContent, PageContent, WordContent
 from fieldwise.textract import TextractDocument
 from fieldwise.textract.build import build_document

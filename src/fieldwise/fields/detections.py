@@ -24,13 +24,10 @@ from typing import Any
 
 from fieldwise.fields.config import FieldConfig
 from fieldwise.fields.row_labels import RowLabels, row_evidence
-from fieldwise.fields.value_spans import WordCall, value_calls
+from fieldwise.fields.value_spans import value_calls
+from fieldwise.fields.word_calls import WordCall, call_of
 from fieldwise.textract.document import TextractDocument, Word
 from fieldwise.textract.geometry import Box, union
-
-PREDICTED_CLASS = "PredictedClass"
-PREDICTED_CONFIDENCE = "PredictedClassConfidence"
-ENTITY_START = "PredictedEntityStart"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,15 +79,6 @@ def join_lines(lines: tuple[str, ...] | list[str]) -> str:
 
 def _has_content(lines: list[list[str]]) -> bool:
     return any(ch.isalnum() for words in lines for word in words for ch in word)
-
-
-def _model_call(word: Word) -> WordCall | None:
-    """The model's own call on a word: its class, confidence and whether it starts an entity."""
-    predicted = word.block.get(PREDICTED_CLASS)
-    if not isinstance(predicted, int):
-        return None
-    confidence = float(word.block.get(PREDICTED_CONFIDENCE, 1.0))  # type: ignore[arg-type]
-    return WordCall(predicted, confidence, bool(word.block.get(ENTITY_START, False)))
 
 
 class _Run:
@@ -152,7 +140,7 @@ def detect(
     for page in doc.pages:
         for line_number, line in enumerate(page.lines):
             for word in line.words:
-                call = calls.get(str(word.block["Id"])) or _model_call(word)
+                call = call_of(word, calls)
                 if call is None or call.class_id not in reported:
                     close()
                     continue

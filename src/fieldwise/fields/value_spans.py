@@ -41,10 +41,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from fieldwise.fields.config import FieldConfig, Normalize
+from fieldwise.fields.word_calls import PROBABILITIES, WordCall, call_of
 from fieldwise.textract.document import TextractDocument, Word
-
-PROBABILITIES = "ClassificationProbabilities"
-ENTITY_START = "PredictedEntityStart"
 
 _RATE = re.compile(r"^\d+(?:\.\d+)?%$")
 _MONEY = re.compile(r"^(?:[$₹€£`]|rs\.?\s?)\d[\d,]*(?:\.\d+)?$")
@@ -119,14 +117,9 @@ def expressions(texts: list[str], grammar: Grammar) -> list[Expression]:
     return found
 
 
-@dataclass(frozen=True, slots=True)
-class WordCall:
-    """What a word is taken to be for field building, where the grammar overrode the model."""
-
-    class_id: int
-    confidence: float
-    starts: bool  # begins a new detection
-    ends: bool = False  # the detection ends with this word
+def _class_of(word: Word, calls: dict[str, WordCall]) -> int | None:
+    call = call_of(word, calls)
+    return call.class_id if call else None
 
 
 def expression_key(words: Sequence[Word], expression: Expression) -> str:
@@ -162,11 +155,6 @@ def _line_calls(
     calls: dict[str, WordCall],
 ) -> None:
     texts = [w.text for w in words]
-
-    def class_of(k: int) -> object:
-        call = calls.get(str(words[k].block["Id"]))
-        return call.class_id if call else words[k].block.get("PredictedClass")
-
     for expression in expressions(texts, RATE_GRAMMAR):
         vote = _vote(words, expression, evidence)
         if vote is None or vote[0] not in rate_ids:
@@ -184,7 +172,7 @@ def _line_calls(
         if vote is None or vote[0] not in amount_ids:
             continue
         class_id, confidence = vote
-        runs_in = expression.start > 0 and class_of(expression.start - 1) == class_id
+        runs_in = expression.start > 0 and _class_of(words[expression.start - 1], calls) == class_id
         last = _sentence_end(texts, expression.end - 1)
         for k in range(expression.start, last + 1):
             starts = k == expression.start and not runs_in
@@ -234,23 +222,17 @@ def _address_start(texts: list[str], first: int) -> int | None:
 
 def _address_calls(words: list[Word], address_ids: set[int], calls: dict[str, WordCall]) -> None:
     texts = [w.text for w in words]
-
-    def class_of(k: int) -> object:
-        call = calls.get(str(words[k].block["Id"]))
-        return call.class_id if call else words[k].block.get("PredictedClass")
-
     for first, word in enumerate(words):
-        class_id = class_of(first)
-        if not isinstance(class_id, int) or class_id not in address_ids:
+        call = call_of(word, calls)
+        if call is None or call.class_id not in address_ids:
             continue
-        if first > 0 and class_of(first - 1) == class_id and not word.block.get(ENTITY_START):
+        if first > 0 and _class_of(words[first - 1], calls) == call.class_id and not call.starts:
             continue  # not where the model's mention begins
         start = _address_start(texts, first)
         if start is None:
             continue
-        confidence = float(word.block.get("PredictedClassConfidence", 1.0))  # type: ignore[arg-type]
         for k in range(start, first + 1):
-            calls[str(words[k].block["Id"])] = WordCall(class_id, confidence, k == start)
+            calls[str(words[k].block["Id"])] = WordCall(call.class_id, call.confidence, k == start)
 
 
 def value_calls(

@@ -29,6 +29,12 @@ import orjson
 import torch
 
 from fieldwise.annotate.dataset import PageWords, page_words
+from fieldwise.fields.word_calls import (
+    ENTITY_START,
+    PREDICTED_CLASS,
+    PREDICTED_CONFIDENCE,
+    PROBABILITIES,
+)
 from fieldwise.model.artifacts import LoadedModel, ModelInfo, load_model_folder
 from fieldwise.model.encode import EncodedPage, collate, encode_page, merge_windows
 from fieldwise.model.runtime import setup_threads
@@ -160,9 +166,9 @@ def enrich(
             probs = prediction.class_probs[index]
             cid = prediction.class_ids[index]
             block = by_id[block_id]
-            block["PredictedClass"] = int(cid)
-            block["PredictedClassConfidence"] = float(probs[cid])
-            block["ClassificationProbabilities"] = [float(p) for p in probs]
+            block[PREDICTED_CLASS] = int(cid)
+            block[PREDICTED_CONFIDENCE] = float(probs[cid])
+            block[PROBABILITIES] = [float(p) for p in probs]
             if prediction.tags and prediction.tags[index].startswith("B-"):
-                block["PredictedEntityStart"] = True  # where a BIO model starts a new entity
+                block[ENTITY_START] = True  # where a BIO model starts a new entity
     return out

@@ -1,0 +1,47 @@
+"""What field building takes each WORD to be: the model's call, or a rule's in its place.
+
+The model writes its call on each WORD block (``fieldwise.model.predict.enrich``): the class,
+its probability, every class's probability and, for BIO models, where an entity begins.
+Rules of field building (:mod:`fieldwise.fields.value_spans`) may replace a word's call; both
+the rules and the detection runs read a word through ``call_of``, so they agree on it.
+
+Example::
+
+    call = call_of(word, overrides)       # None: no prediction on this word
+    call.class_id, call.confidence, call.starts
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fieldwise.textract.document import Word
+
+PREDICTED_CLASS = "PredictedClass"
+PREDICTED_CONFIDENCE = "PredictedClassConfidence"
+PROBABILITIES = "ClassificationProbabilities"
+ENTITY_START = "PredictedEntityStart"
+
+
+@dataclass(frozen=True, slots=True)
+class WordCall:
+    """A word's class for field building, how sure, and where its detection starts or ends."""
+
+    class_id: int
+    confidence: float
+    starts: bool  # begins a new detection
+    ends: bool = False  # the detection ends with this word
+
+
+def model_call(word: Word) -> WordCall | None:
+    """The model's own call on a word; None where it wrote no class."""
+    predicted = word.block.get(PREDICTED_CLASS)
+    if not isinstance(predicted, int):
+        return None
+    confidence = float(word.block.get(PREDICTED_CONFIDENCE, 1.0))  # type: ignore[arg-type]
+    return WordCall(predicted, confidence, bool(word.block.get(ENTITY_START, False)))
+
+
+def call_of(word: Word, overrides: dict[str, WordCall]) -> WordCall | None:
+    """A rule's call on the word where one was made, else the model's."""
+    return overrides.get(str(word.block["Id"])) or model_call(word)
