@@ -114,6 +114,10 @@ class FieldConfig(BaseModel):
             raise KeyError(f"unknown class {name!r}; known: {', '.join(self.class_names)}")
         return spec.class_id
 
+    def reported_ids(self, *kinds: Normalize) -> set[int]:
+        """Class ids of the reported (not ignored) fields normalised as any of ``kinds``."""
+        return {f.class_id for f in self.fields if f.normalize in kinds and not f.ignore}
+
     def to_list(self) -> list[dict[str, Any]]:
         return [f.model_dump(mode="json", exclude_defaults=True) for f in self.fields]
 

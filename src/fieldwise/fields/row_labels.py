@@ -167,8 +167,7 @@ class RowLabels:
 
 def has_typed_values(config: FieldConfig) -> bool:
     """Whether any field is a rate or an amount (the only fields the vote is used for)."""
-    kinds = (Normalize.percent, Normalize.amount, Normalize.money)
-    return any(f.normalize in kinds and not f.ignore for f in config.fields)
+    return bool(config.reported_ids(Normalize.percent, Normalize.amount, Normalize.money))
 
 
 def row_evidence(doc: TextractDocument, row_labels: RowLabels) -> dict[str, np.ndarray]:

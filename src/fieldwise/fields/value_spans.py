@@ -240,23 +240,16 @@ def value_calls(
 ) -> dict[str, WordCall]:
     """{WORD Id: WordCall} for the words whose class or boundaries the grammar changes;
     ``evidence``: row-label likelihoods by ``expression_key`` (``row_labels.row_evidence``)."""
-    rate_ids = {
-        f.class_id for f in config.fields if f.normalize is Normalize.percent and not f.ignore
-    }
-    amount_ids = {
-        f.class_id
-        for f in config.fields
-        if f.normalize in (Normalize.amount, Normalize.money) and not f.ignore
-    }
-    address_ids = {
-        f.class_id for f in config.fields if f.normalize is Normalize.address and not f.ignore
-    }
+    rate_ids = config.reported_ids(Normalize.percent)
+    amount_ids = config.reported_ids(Normalize.amount, Normalize.money)
+    address_ids = config.reported_ids(Normalize.address)
     calls: dict[str, WordCall] = {}
     if not rate_ids and not amount_ids and not address_ids:
         return calls
     for page in doc.pages:
         for line in page.lines:
-            _line_calls(line.words, rate_ids, amount_ids, evidence or {}, calls)
+            if rate_ids or amount_ids:
+                _line_calls(line.words, rate_ids, amount_ids, evidence or {}, calls)
             if address_ids:
                 _address_calls(line.words, address_ids, calls)
     return calls
