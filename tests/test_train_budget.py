@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fieldwise.annotate.dataset import LabeledPage
 from fieldwise.annotate.word_labels import WordLabel
-from fieldwise.model.train import _Horizon, with_few_negatives
+from fieldwise.model.train import Horizon, with_few_negatives
 from fieldwise.textract.geometry import Box
 
 
@@ -36,7 +36,7 @@ def test_negative_pages_are_thinned_reproducibly_and_labelled_pages_all_kept() -
 
 
 def test_a_shorter_horizon_still_warms_up_and_decays_to_zero() -> None:
-    horizon = _Horizon(total=1000, warmup=0.1)
+    horizon = Horizon(total=1000, warmup=0.1)
     assert horizon.factor(0) == 1 / 100 and horizon.factor(99) == 1.0
     horizon.total = 300  # the budget fits fewer steps than the epochs asked for
     assert horizon.factor(200) == 100 / 200

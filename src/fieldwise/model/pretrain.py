@@ -37,7 +37,7 @@ from fieldwise.model.augment import mask_and_special_ids, maskable
 from fieldwise.model.build import LayoutTagger, build_model
 from fieldwise.model.encode import IGNORE, EncodeOptions, Window, collate, encode_page
 from fieldwise.model.runtime import bf16_supported, setup_threads
-from fieldwise.model.train import _Horizon, _schedule
+from fieldwise.model.train import Horizon
 
 PRETRAIN_FILE = "pretrain.json"
 ProgressFn = Callable[[str, dict[str, Any]], None]
@@ -198,8 +198,8 @@ def pretrain(
         weight_decay=options.weight_decay,
     )
     epoch_steps = math.ceil(len(train_windows) / options.batch_size) * options.epochs
-    horizon = _Horizon(epoch_steps, options.warmup)
-    scheduler = _schedule(optimizer, horizon)
+    horizon = Horizon(epoch_steps, options.warmup)
+    scheduler = horizon.scheduler(optimizer)
     budget = options.max_minutes * 60 - (time.monotonic() - started)  # what set-up left
     loop_started = time.monotonic()
     step = 0

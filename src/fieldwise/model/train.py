@@ -31,14 +31,8 @@ from fieldwise.annotate.dataset import LabeledPage
 from fieldwise.annotate.word_labels import bio_tags
 from fieldwise.fields.config import FieldConfig
 from fieldwise.fields.row_labels import save_row_labels
+from fieldwise.model import augment
 from fieldwise.model.artifacts import METRICS_FILE, make_info, save_model_folder
-from fieldwise.model.augment import (
-    mask_and_special_ids,
-    mask_tokens,
-    number_pieces,
-    shift_layout,
-    swap_numbers,
-)
 from fieldwise.model.build import LayoutTagger, build_model
 from fieldwise.model.encode import IGNORE, EncodeOptions, Window, collate, encode_page
 from fieldwise.model.metrics import evaluate_tags
@@ -199,7 +193,7 @@ def _optimizer(model: LayoutTagger, options: TrainOptions) -> torch.optim.Optimi
     )
 
 
-class _Horizon:
+class Horizon:
     """The step the learning rate reaches zero at; shortened when the time budget is tighter
     than the epochs asked for, so a time-limited run still warms up and decays fully."""
 
@@ -212,9 +206,9 @@ class _Horizon:
             return (step + 1) / self.warm
         return max(0.0, (self.total - step) / max(1, self.total - self.warm))
 
-
-def _schedule(optimizer: torch.optim.Optimizer, horizon: _Horizon) -> Any:
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, horizon.factor)
+    def scheduler(self, optimizer: torch.optim.Optimizer) -> Any:
+        """Linear warm-up, then linear decay to zero at ``total`` (``train`` and ``pretrain``)."""
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, self.factor)
 
 
 def with_few_negatives(
@@ -358,8 +352,8 @@ def train(
         command,
         keep_lines,
     )
-    mask_id, special_ids = mask_and_special_ids(tokenizer)
-    digit_pieces = number_pieces(tokenizer)
+    mask_id, special_ids = augment.mask_and_special_ids(tokenizer)
+    digit_pieces = augment.number_pieces(tokenizer)
     all_windows = [
         w
         for p in train_pages
@@ -375,8 +369,8 @@ def train(
     optimizer = _optimizer(model, options)
     averaged = _ema_model(model, options.ema) if options.ema > 0 else None
     steps_per_epoch = math.ceil(n_kept / options.batch_size)
-    horizon = _Horizon(steps_per_epoch * options.epochs, options.warmup)
-    scheduler = _schedule(optimizer, horizon)
+    horizon = Horizon(steps_per_epoch * options.epochs, options.warmup)
+    scheduler = horizon.scheduler(optimizer)
     loss_fn = _WeightedLoss(
         label_weights(all_windows, n_labels, options.class_balance), options.label_smoothing
     )
@@ -414,11 +408,11 @@ def train(
                 k: torch.from_numpy(v) for k, v in collate([windows[i] for i in batch_ids]).items()
             }
             if options.shift > 0:
-                shift_layout(batch, options.shift, generator)
+                augment.shift_layout(batch, options.shift, generator)
             if options.token_mask > 0:
-                mask_tokens(batch, options.token_mask, mask_id, special_ids, generator)
+                augment.mask_tokens(batch, options.token_mask, mask_id, special_ids, generator)
             if options.number_swap > 0:
-                swap_numbers(batch, options.number_swap, digit_pieces, generator)
+                augment.swap_numbers(batch, options.number_swap, digit_pieces, generator)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                 logits = model(batch["input_ids"], batch["bbox"], batch["attention_mask"],
                                batch["features"], batch["context_ids"])  # fmt: skip
