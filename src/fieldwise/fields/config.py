@@ -42,6 +42,7 @@ class Normalize(StrEnum):
     money = "money"
     amount = "amount"  # money or a percentage, as fees are written
     address = "address"
+    name = "name"  # an organisation or product name: one capitalised phrase
     text = "text"
 
 

@@ -79,7 +79,8 @@ def _merge_fragments(values: dict[str, FieldValue]) -> dict[str, FieldValue]:
 
 
 def field_values(
-    keyed: list[tuple[str, Detection]], merge_fragments: bool = False
+    keyed: list[tuple[str, Detection]],
+    merge_fragments: bool = False,
 ) -> list[FieldValue]:
     """One value per key (``value_key``: one meaning), with the combined and normalised
     confidences; its text is its longest wording (fragments are the usual error). With
@@ -123,7 +124,10 @@ def build_field(spec: FieldSpec, detections: list[Detection], sort_order: int) -
             rejected.append(d)
         else:
             keyed.append((value_key(spec.normalize, d.text, parsed), d))
-    values = field_values(keyed, merge_fragments=spec.normalize in (None, Normalize.text))
+    values = field_values(
+        keyed,
+        merge_fragments=spec.normalize in (None, Normalize.text, Normalize.name),
+    )
     result: dict[str, Any] = {
         "ClassId": spec.class_id,
         "Confidence": 0.0,

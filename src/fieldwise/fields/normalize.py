@@ -179,7 +179,7 @@ def value_key(kind: Normalize | None, text: str, parsed: str | None) -> str:
     if kind is Normalize.address:
         if m := _POSTCODE.search(text):
             return re.sub(r"\W", "", m.group(0))
-    elif kind is not None and kind is not Normalize.text and parsed is not None:
+    elif kind not in (None, Normalize.text, Normalize.name) and parsed is not None:
         return parsed
     return text_key(text)
 
@@ -190,5 +190,6 @@ NORMALIZERS: dict[Normalize, Callable[[str], str | None]] = {
     Normalize.money: normalize_money,
     Normalize.amount: normalize_amount,
     Normalize.address: normalize_address,
+    Normalize.name: normalize_text,
     Normalize.text: normalize_text,
 }

@@ -45,6 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fieldwise.fields.config import FieldConfig, Normalize
+from fieldwise.fields.name_spans import name_calls
 from fieldwise.fields.word_calls import PROBABILITIES, WordCall, call_of
 from fieldwise.textract.document import TextractDocument, Word
 
@@ -247,8 +248,9 @@ def value_calls(
     rate_ids = config.reported_ids(Normalize.percent)
     amount_ids = config.reported_ids(Normalize.amount, Normalize.money)
     address_ids = config.reported_ids(Normalize.address)
+    name_ids = config.reported_ids(Normalize.name)
     calls: dict[str, WordCall] = {}
-    if not rate_ids and not amount_ids and not address_ids:
+    if not rate_ids and not amount_ids and not address_ids and not name_ids:
         return calls
     for page in doc.pages:
         for line in page.lines:
@@ -256,4 +258,6 @@ def value_calls(
                 _line_calls(line.words, rate_ids, amount_ids, evidence or {}, calls)
             if address_ids:
                 _address_calls(line.words, address_ids, calls)
+            if name_ids:
+                name_calls(line.words, name_ids, config.other_id, calls)
     return calls

@@ -1,0 +1,131 @@
+"""Names (an issuer, a product) drawn as whole capitalised phrases around the model's words.
+
+On issuers it never saw, the tagger finds *where* a name is but rarely all of it: it tags
+"America" in "Bank of America", splits "American Express National Bank" into "American" and
+"Express National Bank", or begins a card name at its second word. A name on a page is a run
+of capitalised words on one line ("Bank of America, N.A.", "Delta SkyMiles® Blue Card"), so
+for fields normalised as ``name`` the phrase draws the span and the model only says whether,
+and as which field, the phrase is a name:
+
+* a *name phrase* is a maximal run, on one line, of words that begin with a capital letter or
+  a digit, or are a mark ("®", "&"), with "of" and "&" allowed inside it; a word ending in
+  ",", ";", ":" or a sentence's "." closes it ("Issuer:" is no part of "American Express"),
+  except that a comma may be followed by a legal suffix ("Bank of America, N.A.",
+  "Marriott International, Inc.");
+* a word outside every name phrase is no part of a name: a name field's call on it is dropped,
+  and so is one on a web address or e-mail ("delta.com", "HiltonHonors.com/terms"), which the
+  annotation guidance also rules out;
+* a phrase holding a word the model called a name field becomes exactly one detection of the
+  name field whose probability, summed over the phrase's words, is the highest ("Blue" called
+  the issuer, but "Blue Cash Everyday® Card" as a whole the card); its confidence is the mean
+  of that field's probability over the words the model called a name.
+
+Example::
+
+    name_phrases(["Issuer:", "American", "Express", "National", "Bank"])   # [(1, 5)]
+"""
+
+from __future__ import annotations
+
+import re
+
+from fieldwise.fields.word_calls import PROBABILITIES, WordCall, call_of
+from fieldwise.textract.document import Word
+
+_CONNECTORS = frozenset({"of", "&"})
+_DETERMINERS = frozenset({"the", "a", "an", "this", "that", "these", "your", "our", "its", "my"})
+_MARKS = frozenset({"®", "™", "©", "&"})
+_WEB = re.compile(r"(?:www\.|https?:|\.com|\.org|\.net|\.gov|@|/)", re.IGNORECASE)
+_INITIALS = re.compile(r"^(?:[A-Z]\.){2,}[,;]?$")  # "U.S.", "N.A."
+_LEGAL_SUFFIX = re.compile(r"^(?:(?:[A-Z]\.){2,}|[A-Z][a-z]{0,3}\.|[A-Z]{2,4})[,;.]?$")
+_OPENING = "\"“‘'(["
+
+
+def is_web_address(text: str) -> bool:
+    """Whether a word is (part of) a web or e-mail address, which no name is."""
+    return bool(_WEB.search(text))
+
+
+def _capitalised(text: str) -> bool:
+    core = text.lstrip(_OPENING)
+    return bool(core) and (core[0].isupper() or core[0].isdigit()) and not is_web_address(core)
+
+
+def _closes(text: str, following: str | None) -> bool:
+    """Whether the phrase ends with this word: after ",", ";", ":" or a sentence's "."; a comma
+    before a legal suffix ("America, N.A.") and dotted initials ("U.S.") do not end it."""
+    core = text.rstrip("\"”’')]")
+    if core.endswith(","):
+        return following is None or not _LEGAL_SUFFIX.match(following)
+    if core.endswith((";", ":")) or (following is not None and following.startswith("(")):
+        return True
+    return core.endswith(".") and not _INITIALS.match(core)
+
+
+def name_phrases(texts: list[str]) -> list[tuple[int, int]]:
+    """(start, end) of every name phrase in one line's words, end exclusive."""
+    found: list[tuple[int, int]] = []
+    start: int | None = None
+    for k, text in enumerate(texts):
+        following = texts[k + 1] if k + 1 < len(texts) else None
+        inside = start is not None and text in _CONNECTORS and following is not None
+        if _capitalised(text) or text in _MARKS or inside:
+            if start is None:
+                start = k
+            suffix = k > start and texts[k - 1].endswith(",") and _LEGAL_SUFFIX.match(text)
+            if suffix or _closes(text, following):
+                found.append((start, k + 1))
+                start = None
+        elif start is not None:
+            found.append((start, k))
+            start = None
+    if start is not None:
+        found.append((start, len(texts)))
+    return [_trimmed(texts, s, e) for s, e in found if _trimmed(texts, s, e)[1] > s]
+
+
+def _trimmed(texts: list[str], start: int, end: int) -> tuple[int, int]:
+    """Connectors and marks never end or begin a name ("of" in "Bank of" at a line's end), and
+    a sentence's capitalised article or pronoun is no part of one ("The Platinum Card®")."""
+    while start < end and (
+        texts[start] in _CONNECTORS
+        or texts[start] in _MARKS
+        or texts[start].casefold() in _DETERMINERS
+    ):
+        start += 1
+    while end > start and texts[end - 1] in _CONNECTORS:
+        end -= 1
+    return start, end
+
+
+def _probability(word: Word, class_id: int) -> float:
+    row = word.block.get(PROBABILITIES)
+    if isinstance(row, list) and class_id < len(row):
+        return float(row[class_id])
+    call = call_of(word, {})
+    return call.confidence if call is not None and call.class_id == class_id else 0.0
+
+
+def name_calls(
+    words: list[Word], name_ids: set[int], other_id: int, calls: dict[str, WordCall]
+) -> None:
+    """Calls for one line: each name phrase the model called a name field in becomes one
+    detection of it; a name field's call outside every phrase is dropped."""
+    phrases = name_phrases([w.text for w in words])
+    inside = {k for start, end in phrases for k in range(start, end)}
+    for k, word in enumerate(words):
+        call = call_of(word, calls)
+        if call is not None and call.class_id in name_ids and k not in inside:
+            calls[str(word.block["Id"])] = WordCall(other_id, call.confidence, True)
+    for start, end in phrases:
+        phrase = words[start:end]
+        seeds = [
+            w for w in phrase if (c := call_of(w, calls)) is not None and c.class_id in name_ids
+        ]
+        if not seeds:
+            continue
+        class_id = max(sorted(name_ids), key=lambda c: sum(_probability(w, c) for w in phrase))
+        confidence = sum(_probability(w, class_id) for w in seeds) / len(seeds)
+        for k, word in enumerate(phrase):
+            starts, ends = k == 0, k == len(phrase) - 1
+            calls[str(word.block["Id"])] = WordCall(class_id, confidence, starts, ends)
