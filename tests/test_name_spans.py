@@ -44,6 +44,7 @@ def phrases(line: str) -> list[str]:
         ("drawn on a U.S. bank, or", ["U.S."]),
         ("Petal 2 Visa® Credit Card", ["Petal 2 Visa® Credit Card"]),
         ("with Bank of", ["Bank"]),  # a connector never ends a name
+        ("A ® sign", []),  # an article and a mark alone are no name
     ],
 )
 def test_name_phrases(line: str, names: list[str]) -> None:

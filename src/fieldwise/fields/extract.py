@@ -126,7 +126,7 @@ def build_field(spec: FieldSpec, detections: list[Detection], sort_order: int) -
             keyed.append((value_key(spec.normalize, d.text, parsed), d))
     values = field_values(
         keyed,
-        merge_fragments=spec.normalize in (None, Normalize.text, Normalize.name),
+        merge_fragments=spec.normalize in (None, Normalize.text),
     )
     result: dict[str, Any] = {
         "ClassId": spec.class_id,

@@ -81,7 +81,8 @@ def name_phrases(texts: list[str]) -> list[tuple[int, int]]:
             start = None
     if start is not None:
         found.append((start, len(texts)))
-    return [_trimmed(texts, s, e) for s, e in found if _trimmed(texts, s, e)[1] > s]
+    trimmed = (_trimmed(texts, start, end) for start, end in found)
+    return [(start, end) for start, end in trimmed if end > start]
 
 
 def _trimmed(texts: list[str], start: int, end: int) -> tuple[int, int]:

@@ -171,14 +171,20 @@ def text_key(text: str) -> str:
     return " ".join(text.split()).casefold().strip(" .,;:")
 
 
+_MARKS = re.compile(r"[®™©℠]")
+
+
 def value_key(kind: Normalize | None, text: str, parsed: str | None) -> str:
     """The key under which mentions count as one value, given the text's ``parsed`` value:
     that value for typed fields ("Up to $40" and "$40." are both 40.00 USD), the postcode for
     addresses ("P.O. Box 7247, Philadelphia, PA 19170-6112" = "Philadelphia, PA 19170-6112"),
-    and otherwise ``text_key``."""
+    names with their trademark signs ignored ("Delta SkyMiles® Gold Card" = "Delta SkyMiles
+    Gold Card,"), and otherwise ``text_key``."""
     if kind is Normalize.address:
         if m := _POSTCODE.search(text):
             return re.sub(r"\W", "", m.group(0))
+    elif kind is Normalize.name:
+        return text_key(_MARKS.sub(" ", text))
     elif kind not in (None, Normalize.text, Normalize.name) and parsed is not None:
         return parsed
     return text_key(text)
