@@ -87,13 +87,13 @@ def with_probabilities(
 def test_a_name_the_model_tagged_in_part_becomes_the_whole_phrase() -> None:
     """As on Bank of America's agreement: the model tags only "America," and "N.A."."""
     line = [
-        ("issued", OTHER, 0.9, 99),
-        ("by", OTHER, 0.9, 99),
-        ("Bank", OTHER, 0.9, 99),
-        ("of", OTHER, 0.9, 99),
-        ("America,", PROVIDER, 0.8, 99),
-        ("N.A.", PROVIDER, 0.9, 99),
-        ("Mastercard", OTHER, 0.9, 99),
+        ("issued", OTHER, 0.9, 99.0),
+        ("by", OTHER, 0.9, 99.0),
+        ("Bank", OTHER, 0.9, 99.0),
+        ("of", OTHER, 0.9, 99.0),
+        ("America,", PROVIDER, 0.8, 99.0),
+        ("N.A.", PROVIDER, 0.9, 99.0),
+        ("Mastercard", OTHER, 0.9, 99.0),
     ]
     doc = with_probabilities(
         make_doc([[line]]), {"America,": {PROVIDER: 0.8}, "N.A.": {PROVIDER: 0.9}}
@@ -111,10 +111,10 @@ def test_a_name_the_model_tagged_in_part_becomes_the_whole_phrase() -> None:
 def test_the_phrase_goes_to_the_name_field_its_words_favour() -> None:
     """ "Blue" called the issuer (0.46), but the phrase as a whole reads as the card."""
     line = [
-        ("Blue", PROVIDER, 0.46, 99),
-        ("Cash", OTHER, 0.5, 99),
-        ("Everyday®", OTHER, 0.8, 99),
-        ("Card", OTHER, 0.7, 99),
+        ("Blue", PROVIDER, 0.46, 99.0),
+        ("Cash", OTHER, 0.5, 99.0),
+        ("Everyday®", OTHER, 0.8, 99.0),
+        ("Card", OTHER, 0.7, 99.0),
     ]
     doc = with_probabilities(
         make_doc([[line]]),
@@ -132,12 +132,12 @@ def test_the_phrase_goes_to_the_name_field_its_words_favour() -> None:
 
 def test_web_addresses_lower_case_words_and_free_text_fields() -> None:
     line = [
-        ("visit", OTHER, 0.9, 99),
-        ("delta.com", PROVIDER, 0.9, 99),
-        ("a", OTHER, 0.9, 99),
-        ("bank,", PROVIDER, 0.9, 99),
-        ("Pay", NOTES, 0.7, 99),
-        ("early", NOTES, 0.7, 99),
+        ("visit", OTHER, 0.9, 99.0),
+        ("delta.com", PROVIDER, 0.9, 99.0),
+        ("a", OTHER, 0.9, 99.0),
+        ("bank,", PROVIDER, 0.9, 99.0),
+        ("Pay", NOTES, 0.7, 99.0),
+        ("early", NOTES, 0.7, 99.0),
     ]
     doc = with_probabilities(make_doc([[line]]), {})
     assert [(d.class_name, d.text) for d in detect(doc, CONFIG)] == [("Notes", "Pay early")]
@@ -145,6 +145,6 @@ def test_web_addresses_lower_case_words_and_free_text_fields() -> None:
 
 def test_without_name_fields_nothing_is_redrawn() -> None:
     plain = parse_fields([{"name": "Provider Name", "select": "first"}, {"name": "Card Name"}])
-    line = [("Bank", OTHER, 0.9, 99), ("of", OTHER, 0.9, 99), ("America", PROVIDER, 0.8, 99)]
+    line = [("Bank", OTHER, 0.9, 99.0), ("of", OTHER, 0.9, 99.0), ("America", PROVIDER, 0.8, 99.0)]
     doc = with_probabilities(make_doc([[line]]), {"America": {PROVIDER: 0.8}})
     assert [d.text for d in detect(doc, plain)] == ["America"]

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 
-from fieldwise.fields.word_calls import PROBABILITIES, WordCall, call_of
+from fieldwise.fields.word_calls import WordCall, call_of, class_probability
 from fieldwise.textract.document import Word
 
 _CONNECTORS = frozenset({"of", "&"})
@@ -99,14 +99,6 @@ def _trimmed(texts: list[str], start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _probability(word: Word, class_id: int) -> float:
-    row = word.block.get(PROBABILITIES)
-    if isinstance(row, list) and class_id < len(row):
-        return float(row[class_id])
-    call = call_of(word, {})
-    return call.confidence if call is not None and call.class_id == class_id else 0.0
-
-
 def name_calls(
     words: list[Word], name_ids: set[int], other_id: int, calls: dict[str, WordCall]
 ) -> None:
@@ -125,8 +117,10 @@ def name_calls(
         ]
         if not seeds:
             continue
-        class_id = max(sorted(name_ids), key=lambda c: sum(_probability(w, c) for w in phrase))
-        confidence = sum(_probability(w, class_id) for w in seeds) / len(seeds)
+        class_id = max(
+            sorted(name_ids), key=lambda c: sum(class_probability(w, c, calls) for w in phrase)
+        )
+        confidence = sum(class_probability(w, class_id, calls) for w in seeds) / len(seeds)
         for k, word in enumerate(phrase):
             starts, ends = k == 0, k == len(phrase) - 1
             calls[str(word.block["Id"])] = WordCall(class_id, confidence, starts, ends)

@@ -45,6 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fieldwise.fields.config import FieldConfig, Normalize
+from fieldwise.fields.date_spans import date_calls
 from fieldwise.fields.name_spans import name_calls
 from fieldwise.fields.word_calls import PROBABILITIES, WordCall, call_of
 from fieldwise.textract.document import TextractDocument, Word
@@ -249,8 +250,9 @@ def value_calls(
     amount_ids = config.reported_ids(Normalize.amount, Normalize.money)
     address_ids = config.reported_ids(Normalize.address)
     name_ids = config.reported_ids(Normalize.name)
+    date_ids = config.reported_ids(Normalize.date)
     calls: dict[str, WordCall] = {}
-    if not rate_ids and not amount_ids and not address_ids and not name_ids:
+    if not (rate_ids or amount_ids or address_ids or name_ids or date_ids):
         return calls
     for page in doc.pages:
         for line in page.lines:
@@ -260,4 +262,6 @@ def value_calls(
                 _address_calls(line.words, address_ids, calls)
             if name_ids:
                 name_calls(line.words, name_ids, config.other_id, calls)
+            if date_ids:
+                date_calls(line.words, date_ids, calls)
     return calls

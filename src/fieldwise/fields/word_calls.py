@@ -45,3 +45,13 @@ def model_call(word: Word) -> WordCall | None:
 def call_of(word: Word, overrides: dict[str, WordCall]) -> WordCall | None:
     """A rule's call on the word where one was made, else the model's."""
     return overrides.get(str(word.block["Id"])) or model_call(word)
+
+
+def class_probability(word: Word, class_id: int, overrides: dict[str, WordCall]) -> float:
+    """The model's probability that the word is of ``class_id``: from its probability row when
+    it has one, else its call's confidence when the call is that class (0 otherwise)."""
+    row = word.block.get(PROBABILITIES)
+    if isinstance(row, list) and class_id < len(row):
+        return float(row[class_id])
+    call = call_of(word, overrides)
+    return call.confidence if call is not None and call.class_id == class_id else 0.0

@@ -1,0 +1,79 @@
+"""Dates drawn whole around the model's words.
+
+A BIO tagger on issuers it never saw often marks every word of "September 30, 2025" as the
+start of its own entity, so the date falls apart into "September", "30," and "2025." — none of
+which a date parser reads, so a ``select: first`` field skipped to a later, worse mention
+("09/30/2025)" in a table footnote). A date has a fixed shape, so for fields normalised as
+``date`` the shape draws the span and the model says only whether it is the field:
+
+* a *date expression* on one line is one word of digits ("10/08/2025", "2025-09-30") or three to
+  five words "September 30, 2025", "30 September 2025", "30 de septiembre de 2025", exactly as
+  :func:`fieldwise.fields.normalize.normalize_date` reads them (a real calendar date);
+* an expression holding a word the model called a date field becomes exactly one detection of
+  the date field with the highest probability summed over its words; its confidence is the mean
+  of that field's probability over the words the model called a date.
+
+Example::
+
+    date_expressions(["as", "of", "September", "30,", "2025."])    # [(2, 5)]
+"""
+
+from __future__ import annotations
+
+from fieldwise.fields.normalize import normalize_date
+from fieldwise.fields.word_calls import WordCall, call_of, class_probability
+from fieldwise.textract.document import Word
+
+_TRIM = ".,;:()[]\"'“”"
+#: Word counts a date may span: "10/08/2025"; "Sept. 30, 2025"; "30 de septiembre de 2025".
+_LENGTHS = (1, 3, 4, 5)
+
+
+def _is_date(texts: list[str]) -> bool:
+    """Whether these words are one date and nothing else (every word is part of it)."""
+    words = [t.strip(_TRIM) for t in texts]
+    if not all(words) or not (words[0][:1].isdigit() or words[0][:1].isalpha()):
+        return False
+    joined = " ".join(words)
+    if normalize_date(joined) is None:
+        return False
+    # nothing before or after the date itself: dropping an end word must lose the date
+    return len(words) == 1 or (
+        normalize_date(" ".join(words[1:])) is None and normalize_date(" ".join(words[:-1])) is None
+    )
+
+
+def date_expressions(texts: list[str]) -> list[tuple[int, int]]:
+    """(start, end) of each date in one line's words, end exclusive, left to right."""
+    found: list[tuple[int, int]] = []
+    k = 0
+    while k < len(texts):
+        length = next(
+            (n for n in _LENGTHS if k + n <= len(texts) and _is_date(texts[k : k + n])), None
+        )
+        if length is None:
+            k += 1
+            continue
+        found.append((k, k + length))
+        k += length
+    return found
+
+
+def date_calls(words: list[Word], date_ids: set[int], calls: dict[str, WordCall]) -> None:
+    """Calls for one line: each date expression the model called a date field in becomes one
+    detection of it."""
+    for start, end in date_expressions([w.text for w in words]):
+        expression = words[start:end]
+        seeds = [
+            w for w in expression if (c := call_of(w, calls)) is not None and c.class_id in date_ids
+        ]
+        if not seeds:
+            continue
+        class_id = max(
+            sorted(date_ids),
+            key=lambda c: sum(class_probability(w, c, calls) for w in expression),
+        )
+        confidence = sum(class_probability(w, class_id, calls) for w in seeds) / len(seeds)
+        for k, word in enumerate(expression):
+            starts, ends = k == 0, k == len(expression) - 1
+            calls[str(word.block["Id"])] = WordCall(class_id, confidence, starts, ends)
