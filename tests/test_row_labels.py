@@ -74,6 +74,45 @@ def test_learned_on_other_issuers_it_reads_the_amex_rate_table(
     ]
 
 
+def test_values_under_a_heading_are_labelled_by_it(
+    weak_labels: FromValuesResult, card_fields: FieldConfig
+) -> None:
+    """Bank of America and U.S. Bank head each table row with its label and put the rates
+    lower and to the right ("Annual Percentage Rate (APR) for / Purchases", then
+    "Prime + 17.74% to Prime + 20.74%" / "(APR) 24.99% to 27.99%"): those cells take the
+    heading's words. Rows labelled where they stand (Amex) and prose take none."""
+    file_of = {
+        r.data["textract-ref"]: PurePosixPath(r.data["raw-ref"]).name
+        for r in weak_labels.manifest.pages
+    }
+    by_name = {
+        f"{file_of[p.key.rsplit('#', 1)[0]]}#{p.page_num}": p
+        for p in load_labeled_pages(weak_labels.manifest, card_fields)
+    }
+
+    def labels(name: str, page: int) -> list[tuple[str, set[str]]]:
+        found = by_name[f"{name}#{page}"]
+        return [
+            (" ".join(found.words[i] for i in e.words), set(e.label))
+            for e in page_expressions(found)
+        ]
+
+    boa = labels("bank-of-america__boa-secured.pdf", 2)
+    assert boa[0][0] == "Prime + 17.74% to Prime + 20.74%"
+    assert {"annual", "percentage", "purchases"} <= boa[0][1]
+    assert boa[3][0] == "24.99% to 27.99%" and "purchases" in boa[3][1]
+    transfers = [label for _, label in boa if "transfers" in label]
+    assert len(transfers) >= 3 and all("purchases" not in label for label in transfers)
+    usb = labels("us-bank__usb-flex-rewards.pdf", 1)
+    assert usb[0][0] == "Prime + 5.24% to 23.74%" and "purchases" in usb[0][1]
+    amex = dict(labels("amex__amex-blue-cash-everyday.pdf", 1))
+    assert (
+        {"penalty"}
+        <= amex["Prime Rate + 26.74%"]
+        <= {"penalty", "apr", "and", "when", "it", "applies"}
+    )
+
+
 def test_without_label_words_the_vote_is_uniform_and_unknown_words_do_not_decide() -> None:
     votes = RowLabels(
         ("A", "B", "other"),

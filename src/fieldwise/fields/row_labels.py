@@ -35,6 +35,7 @@ import numpy as np
 
 from fieldwise.annotate.dataset import LabeledPage, PageWords, page_words
 from fieldwise.fields.config import FieldConfig, Normalize
+from fieldwise.fields.table_cells import TableCells
 from fieldwise.fields.value_spans import AMOUNT_GRAMMAR, RATE_GRAMMAR, Expression, expressions
 from fieldwise.model.features import row_context
 from fieldwise.textract.document import TextractDocument
@@ -69,19 +70,27 @@ def page_expressions(page: PageWords) -> Iterator[PageExpression]:
     ]
     # rows only for the words whose label is read: most of a page's words are no value
     context = row_context(page, only=[indexes[e.values[0]] for indexes, e in found])
+    cells = TableCells(page) if found else None
     for indexes, expression in found:
-        yield _located(page, context, indexes, expression)
+        yield _located(page, context, cells, indexes, expression)
 
 
 def _located(
-    page: PageWords, context: np.ndarray, indexes: list[int], expression: Expression
+    page: PageWords,
+    context: np.ndarray,
+    cells: TableCells | None,
+    indexes: list[int],
+    expression: Expression,
 ) -> PageExpression:
     first_value = indexes[expression.values[0]]
     opening = [int(i) for i in context[first_value] if i >= 0]
     before = indexes[max(0, expression.start - WORDS_BEFORE) : expression.start]
+    # a heading labels table cells: a line that is the value alone ("(APR)" may lead it)
+    alone = expression.start <= 1 and expression.end == len(indexes)
+    heading = cells.heading(page.line_index[first_value]) if cells and alone else []
     label = [
         token
-        for i in dict.fromkeys(opening + before)
+        for i in dict.fromkeys(opening + before + heading)
         for token in _WORD.findall(page.words[i].lower())
         if len(token) > 1 and token not in _VALUE_WORDS
     ]
