@@ -260,3 +260,19 @@ def test_an_address_begins_at_its_house_number_or_po_box(
     assert [d.text for d in detect(make_doc([[row]]), CONFIG, value_grammar=False)] == [
         " ".join(texts[start:])
     ]
+
+
+def test_a_fee_sentence_runs_on_to_its_end_on_the_next_line() -> None:
+    """As on U.S. Bank's agreement: "… Fee Either $5 to $10 or 3% to 5% of the Transfer or
+    Advance / amount, whichever is greater (maximum fee (No Maximum))." A next line that starts
+    a new sentence is not taken in."""
+    first = [(w, OTHER, 0.9, 99.0) for w in ("Fee", "Either", "$5", "or", "3%", "of", "the")]
+    rest = [(w, OTHER, 0.9, 99.0) for w in ("amount,", "whichever", "is", "greater.", "Then")]
+    probabilities = {"$5": {ANNUAL: 0.6}, "3%": {ANNUAL: 0.6}}
+    doc = with_probabilities(make_doc([[first, rest]]), probabilities)
+    found = detect(doc, CONFIG)
+    assert [d.text for d in found] == ["Either $5 or 3% of the amount, whichever is greater."]
+    assert found[0].lines == ("Either $5 or 3% of the", "amount, whichever is greater.")
+    new_sentence = [(w, OTHER, 0.9, 99.0) for w in ("Amount", "owed.", "Then")]
+    doc = with_probabilities(make_doc([[first, new_sentence]]), probabilities)
+    assert [d.text for d in detect(doc, CONFIG)] == ["Either $5 or 3%"]

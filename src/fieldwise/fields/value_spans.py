@@ -155,6 +155,7 @@ def _vote(
 
 def _line_calls(
     words: list[Word],
+    next_words: list[Word] | None,
     rate_ids: set[int],
     amount_ids: set[int],
     evidence: dict[str, np.ndarray],
@@ -179,24 +180,39 @@ def _line_calls(
             continue
         class_id, confidence = vote
         runs_in = expression.start > 0 and _class_of(words[expression.start - 1], calls) == class_id
-        last = _sentence_end(texts, expression.end - 1)
-        for k in range(expression.start, last + 1):
-            starts = k == expression.start and not runs_in
-            ends = k == last and last >= expression.end
-            calls[str(words[k].block["Id"])] = WordCall(class_id, confidence, starts, ends)
+        statement = words[expression.start : expression.end] + _sentence_rest(
+            words, expression.end, next_words
+        )
+        for k, word in enumerate(statement):
+            starts = k == 0 and not runs_in
+            ends = k == len(statement) - 1 and len(statement) > expression.end - expression.start
+            calls[str(word.block["Id"])] = WordCall(class_id, confidence, starts, ends)
 
 
-def _sentence_end(texts: list[str], last: int) -> int:
-    """Where a fee statement ends: "Either $5 or 3%" runs on to "... whichever is greater.".
-    The index of the line's first word from ``last`` on that closes a sentence (ends in "." or
-    ";" before a capital, a non-letter or the line's end), within ``SENTENCE_REACH`` words; ``last``
-    itself when the line ends first (the sentence goes on elsewhere: the model's words decide)."""
-    for k in range(last, min(len(texts), last + SENTENCE_REACH + 1)):
+def _sentence_close(texts: list[str], first: int, reach: int) -> int | None:
+    """The index of the first word from ``first`` on, within ``reach`` words, that closes a
+    sentence: it ends in "." or ";" before a capital, a non-letter or the line's end."""
+    for k in range(first, min(len(texts), first + reach + 1)):
         if texts[k].endswith((".", ";")):
             following = texts[k + 1][:1] if k + 1 < len(texts) else ""
             if not following or following.isupper() or not following.isalpha():
                 return k
-    return last
+    return None
+
+
+def _sentence_rest(words: list[Word], end: int, next_words: list[Word] | None) -> list[Word]:
+    """The words after a fee's amounts up to its sentence's end: "Either $5 or 3%" runs on to
+    "... whichever is greater.", onto the next line when the sentence goes on there (that line
+    starts in lower case and closes the sentence within ``SENTENCE_REACH`` words in all). None
+    when the sentence ends nowhere near: then the model's words decide."""
+    texts = [w.text for w in words]
+    if end > 0 and (close := _sentence_close(texts, end - 1, SENTENCE_REACH)) is not None:
+        return words[end : close + 1]
+    left = SENTENCE_REACH - (len(texts) - end)
+    if not next_words or left <= 0 or not next_words[0].text[:1].islower():
+        return []
+    close = _sentence_close([w.text for w in next_words], 0, left)
+    return [] if close is None else words[end:] + next_words[: close + 1]
 
 
 _HOUSE_NUMBER = re.compile(r"^\d{1,6}(?:-\d{1,6})?[A-Za-z]?$")
@@ -255,9 +271,11 @@ def value_calls(
     if not (rate_ids or amount_ids or address_ids or name_ids or date_ids):
         return calls
     for page in doc.pages:
-        for line in page.lines:
+        lines = page.lines
+        for number, line in enumerate(lines):
             if rate_ids or amount_ids:
-                _line_calls(line.words, rate_ids, amount_ids, evidence or {}, calls)
+                following = lines[number + 1].words if number + 1 < len(lines) else None
+                _line_calls(line.words, following, rate_ids, amount_ids, evidence or {}, calls)
             if address_ids:
                 _address_calls(line.words, address_ids, calls)
             if name_ids:
