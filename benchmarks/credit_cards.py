@@ -33,8 +33,8 @@ from fieldwise.commands.fields import print_confidence_curve, print_fields_repor
 from fieldwise.fields.config import load_fields
 from fieldwise.fields.evaluate import Counts, FieldsReport, confidence_curve, evaluate_fields
 from fieldwise.fields.evaluate import load_gold as load_gold_values
-from fieldwise.fields.row_labels import ROW_LABELS_FILE, load_row_labels, save_row_labels
 from fieldwise.fields.run import document_result
+from fieldwise.fields.votes import fit_votes, load_votes, missing_votes
 from fieldwise.ingest.options import IngestOptions
 from fieldwise.ingest.runner import ingest
 from fieldwise.model.predict import Tagger
@@ -109,17 +109,17 @@ def main() -> None:
             metrics = json.loads((out / "metrics.json").read_text())
             best_f1, train_minutes, reused = metrics["best_entity_f1"], metrics["minutes"], True
             console.print(f"fold {fold}: reusing the model in {out}")
-            if not (out / ROW_LABELS_FILE).exists():  # folders trained before the row-label vote
-                save_row_labels(out, train_pages, fields)
+            if missing_votes(out, fields):  # folders trained before a vote existed
+                fit_votes(out, train_pages, fields)
         else:
             best_f1 = train(fit, val, fields, out, options, resume=False).best_f1
             train_minutes, reused = (time.perf_counter() - fold_started) / 60, False
         tagger = Tagger.load(out)
-        row_labels = load_row_labels(out, fields)
+        votes = load_votes(out, fields)
         fold_results = {}
         for name, path in sorted(test_docs.items()):
             doc = TextractDocument.load(path)
-            _, fold_results[name] = document_result(doc, tagger, fields, row_labels=row_labels)
+            _, fold_results[name] = document_result(doc, tagger, fields, votes=votes)
         report = evaluate_fields(gold, fold_results)
         every_result.update(fold_results)
         overall.add(report.overall)

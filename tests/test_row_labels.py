@@ -13,11 +13,12 @@ from fieldwise.annotate.from_values import FromValuesResult
 from fieldwise.fields.config import FieldConfig
 from fieldwise.fields.row_labels import (
     ROW_LABELS_FILE,
-    RowLabels,
+    fit_row_labels,
     load_row_labels,
     page_expressions,
     save_row_labels,
 )
+from fieldwise.fields.word_vote import WordVote
 from tests.test_value_spans import CONFIG as SMALL_CONFIG
 
 
@@ -114,7 +115,7 @@ def test_values_under_a_heading_are_labelled_by_it(
 
 
 def test_without_label_words_the_vote_is_uniform_and_unknown_words_do_not_decide() -> None:
-    votes = RowLabels(
+    votes = WordVote(
         ("A", "B", "other"),
         {"penalty": (np.log(0.5), np.log(0.1), np.log(0.1))},
         (np.log(0.01),) * 3,
@@ -129,18 +130,18 @@ def test_saved_votes_round_trip_and_bad_files_name_themselves(
     weak_labels: FromValuesResult, card_fields: FieldConfig, tmp_path: Path
 ) -> None:
     others, _ = pages_by_issuer(weak_labels, card_fields)
-    fitted = RowLabels.fit(others[:40], card_fields)
+    fitted = fit_row_labels(others[:40], card_fields)
     fitted.save(tmp_path / ROW_LABELS_FILE)
     assert load_row_labels(tmp_path, card_fields) == fitted
     assert load_row_labels(tmp_path / "elsewhere", card_fields) is None  # older model folders
     with pytest.raises(ValueError, match=r"row_labels\.json: made for classes"):
         load_row_labels(tmp_path, SMALL_CONFIG)
     (tmp_path / ROW_LABELS_FILE).write_text('{"class_names": [', encoding="utf-8")
-    with pytest.raises(ValueError, match=r"row_labels\.json: not a row-label file"):
+    with pytest.raises(ValueError, match=r"row_labels\.json: not a word-vote file"):
         load_row_labels(tmp_path, card_fields)
     broken = json.loads(json.dumps({"class_names": card_fields.class_names, "examples": []}))
     (tmp_path / ROW_LABELS_FILE).write_text(json.dumps(broken), encoding="utf-8")
-    with pytest.raises(ValueError, match="not a row-label file"):
+    with pytest.raises(ValueError, match="not a word-vote file"):
         load_row_labels(tmp_path, card_fields)
 
 

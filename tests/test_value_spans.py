@@ -185,18 +185,19 @@ def test_predictions_without_probabilities_are_left_as_tagged() -> None:
 def test_a_row_label_names_a_one_word_fee_the_model_left_out() -> None:
     """ "None" in the annual-fee row: the tagger says "other" (0.7), the row label says annual
     fee; the product decides, and without a row-label vote nothing changes."""
-    from fieldwise.fields.row_labels import RowLabels
+    from fieldwise.fields.votes import Votes
+    from fieldwise.fields.word_vote import WordVote
 
     row = [("Annual", OTHER, 0.9, 99), ("Fee", OTHER, 0.9, 99), ("None", OTHER, 0.7, 99)]
     doc = with_probabilities(make_doc([[row]]), {"None": {ANNUAL: 0.3}})
-    votes = RowLabels(
+    votes = WordVote(
         tuple(CONFIG.class_names),
         {"annual": tuple(math.log(p) for p in (0.1, 0.1, 0.6, 0.1, 0.1, 0.1))},
         (math.log(0.01),) * CONFIG.num_classes,
         (1,) * CONFIG.num_classes,
     )
     assert detect(doc, CONFIG) == []
-    found_ = detect(doc, CONFIG, row_labels=votes)
+    found_ = detect(doc, CONFIG, votes=Votes(rows=votes))
     assert [(d.class_name, d.text) for d in found_] == [("Fee - Annual", "None")]
     assert found_[0].confidence == pytest.approx(0.18 / 0.25)  # 0.3·0.6 against 0.7·0.1
 

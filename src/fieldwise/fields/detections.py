@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from fieldwise.fields.config import FieldConfig
-from fieldwise.fields.row_labels import RowLabels, row_evidence
+from fieldwise.fields.row_labels import row_evidence
 from fieldwise.fields.value_spans import value_calls
+from fieldwise.fields.votes import Votes
 from fieldwise.fields.word_calls import WordCall, call_of
 from fieldwise.textract.document import TextractDocument, Word
 from fieldwise.textract.geometry import Box, union
@@ -108,16 +109,18 @@ def detect(
     doc: TextractDocument,
     config: FieldConfig,
     value_grammar: bool = True,
-    row_labels: RowLabels | None = None,
+    votes: Votes | None = None,
 ) -> list[Detection]:
     """All detections of the document's reported fields, in reading order. ``value_grammar``
-    lets rate and fee grammar draw those fields' spans (off: the model's spans as tagged);
-    ``row_labels`` (the model folder's, when it has one) also weighs what each one is."""
+    lets the grammars of rates, fees, dates, names and addresses draw those fields' spans
+    (off: the model's spans as tagged); ``votes`` (the model folder's, ``load_votes``) also
+    weigh what each one is."""
     reported = {f.class_id: f.name for f in config.fields if not f.ignore}
     calls: dict[str, WordCall] = {}
     if value_grammar:
-        evidence = row_evidence(doc, row_labels) if row_labels is not None else None
-        calls = value_calls(doc, config, evidence)
+        votes = votes or Votes()
+        evidence = row_evidence(doc, votes.rows) if votes.rows is not None else None
+        calls = value_calls(doc, config, evidence, votes.name_heads)
     detections: list[Detection] = []
     run: _Run | None = None
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 
 from fieldwise.fields.word_calls import WordCall, call_of, class_probability
+from fieldwise.fields.word_vote import WordVote
 from fieldwise.textract.document import Word
 
 _CONNECTORS = frozenset({"of", "&"})
@@ -39,6 +40,13 @@ _WEB = re.compile(r"(?:www\.|https?:|\.com|\.org|\.net|\.gov|@|/)", re.IGNORECAS
 _INITIALS = re.compile(r"^(?:[A-Z]\.){2,}[,;]?$")  # "U.S.", "N.A."
 _LEGAL_SUFFIX = re.compile(r"^(?:(?:[A-Z]\.){2,}|[A-Z][a-z]{0,3}\.|[A-Z]{2,4})[,;.]?$")
 _OPENING = "\"“‘'(["
+_HEAD_STRIP = " .,;:()[]\"'“”‘’®™©℠"
+
+
+def head_word(text: str) -> str:
+    """A phrase's last word as the head-word vote reads it: lower case, without punctuation
+    and trademark signs (:mod:`fieldwise.fields.name_heads`)."""
+    return text.casefold().strip(_HEAD_STRIP)
 
 
 def is_web_address(text: str) -> bool:
@@ -100,10 +108,16 @@ def _trimmed(texts: list[str], start: int, end: int) -> tuple[int, int]:
 
 
 def name_calls(
-    words: list[Word], name_ids: set[int], other_id: int, calls: dict[str, WordCall]
+    words: list[Word],
+    name_ids: set[int],
+    other_id: int,
+    calls: dict[str, WordCall],
+    heads: WordVote | None = None,
 ) -> None:
     """Calls for one line: each name phrase the model called a name field in becomes one
-    detection of it; a name field's call outside every phrase is dropped."""
+    detection of it; a name field's call outside every phrase is dropped. With ``heads``
+    (:mod:`fieldwise.fields.name_heads`) the phrase's head word weighs in, and a phrase it
+    and the tagger together call "other" is no name."""
     phrases = name_phrases([w.text for w in words])
     inside = {k for start, end in phrases for k in range(start, end)}
     for k, word in enumerate(words):
@@ -117,10 +131,33 @@ def name_calls(
         ]
         if not seeds:
             continue
-        class_id = max(
-            sorted(name_ids), key=lambda c: sum(class_probability(w, c, calls) for w in phrase)
-        )
-        confidence = sum(class_probability(w, class_id, calls) for w in seeds) / len(seeds)
+        if heads is None:
+            class_id = max(
+                sorted(name_ids), key=lambda c: sum(class_probability(w, c, calls) for w in phrase)
+            )
+            confidence = sum(class_probability(w, class_id, calls) for w in seeds) / len(seeds)
+        else:
+            class_id, confidence = _head_vote(phrase, name_ids, other_id, calls, heads)
         for k, word in enumerate(phrase):
             starts, ends = k == 0, k == len(phrase) - 1
             calls[str(word.block["Id"])] = WordCall(class_id, confidence, starts, ends)
+
+
+def _head_vote(
+    phrase: list[Word],
+    name_ids: set[int],
+    other_id: int,
+    calls: dict[str, WordCall],
+    heads: WordVote,
+) -> tuple[int, float]:
+    """The phrase's class among the name fields and "other", and its probability: the tagger's
+    mean over the phrase's words times the head word's likelihood, normalised."""
+    classes = [*sorted(name_ids), other_id]
+    likelihood = heads.likelihood([head_word(phrase[-1].text)])
+    scores = [
+        likelihood[c] * sum(class_probability(w, c, calls) for w in phrase) / len(phrase)
+        for c in classes
+    ]
+    total = sum(scores)
+    best = max(range(len(classes)), key=lambda i: scores[i])
+    return classes[best], float(scores[best] / total) if total > 0 else 0.0

@@ -16,15 +16,13 @@ field building multiplies with the tagger's own class probabilities. Measured on
 
 Example::
 
-    row_labels = RowLabels.fit(train_pages, config)
+    row_labels = fit_row_labels(train_pages, config)
     row_labels.save(model_dir / ROW_LABELS_FILE)
     evidence = row_labels.likelihood(["penalty", "apr", "and", "when", "it"])
 """
 
 from __future__ import annotations
 
-import json
-import math
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -37,6 +35,7 @@ from fieldwise.annotate.dataset import LabeledPage, PageWords, page_words
 from fieldwise.fields.config import FieldConfig, Normalize
 from fieldwise.fields.table_cells import TableCells
 from fieldwise.fields.value_spans import AMOUNT_GRAMMAR, RATE_GRAMMAR, Expression, expressions
+from fieldwise.fields.word_vote import WordVote
 from fieldwise.model.features import row_context
 from fieldwise.textract.document import TextractDocument
 
@@ -101,77 +100,17 @@ def _located(
     )
 
 
-@dataclass(frozen=True)
-class RowLabels:
-    """Per class, the smoothed log-probability of each label word (naive Bayes, uniform prior:
-    the tagger's probabilities it is multiplied with already carry how common a class is)."""
+def fit_row_labels(pages: Sequence[LabeledPage], config: FieldConfig) -> WordVote:
+    """Count label words per class over the expressions of labelled pages (an expression's
+    class: the label most of its value words carry)."""
 
-    class_names: tuple[str, ...]
-    log_probs: dict[str, tuple[float, ...]]  # word → one per class
-    unknown: tuple[float, ...]  # a word never seen in training, per class
-    examples: tuple[int, ...]  # training expressions per class
-
-    @classmethod
-    def fit(cls, pages: Sequence[LabeledPage], config: FieldConfig) -> RowLabels:
-        """Count label words per class over the expressions of labelled pages."""
-        classes = config.num_classes
-        counts: dict[str, np.ndarray] = {}
-        examples = np.zeros(classes, dtype=np.int64)
+    def examples() -> Iterator[tuple[tuple[str, ...], int]]:
         for page in pages:
             for found in page_expressions(page):
                 votes = Counter(page.labels[i].class_id for i in found.values)
-                class_id = votes.most_common(1)[0][0]
-                examples[class_id] += 1
-                for token in found.label:
-                    counts.setdefault(token, np.zeros(classes))[class_id] += 1
-        vocabulary = sorted(counts)
-        table = np.array([counts[t] for t in vocabulary]).reshape(len(vocabulary), classes)
-        denominator = table.sum(axis=0) + len(vocabulary)  # add-one smoothing
-        log_probs = np.log((table + 1) / denominator)
-        return cls(
-            tuple(config.class_names),
-            {t: tuple(map(float, row)) for t, row in zip(vocabulary, log_probs, strict=True)},
-            tuple(float(-math.log(d)) for d in denominator),
-            tuple(int(n) for n in examples),
-        )
+                yield found.label, votes.most_common(1)[0][0]
 
-    def likelihood(self, words: Sequence[str]) -> np.ndarray:
-        """P(label words | class), normalised over the classes (uniform without words)."""
-        total = np.zeros(len(self.class_names))
-        for word in words:
-            total += np.asarray(self.log_probs.get(word, self.unknown))
-        total -= total.max()
-        evidence = np.exp(total)
-        return evidence / evidence.sum()
-
-    def save(self, path: Path) -> None:
-        data = {
-            "format_version": 1,
-            "class_names": list(self.class_names),
-            "examples": list(self.examples),
-            "unknown": list(self.unknown),
-            "log_probs": {k: list(v) for k, v in self.log_probs.items()},
-        }
-        path.write_text(json.dumps(data), encoding="utf-8")
-
-    @classmethod
-    def load(cls, path: Path, config: FieldConfig) -> RowLabels:
-        """The saved vote; ValueError naming the file when it is unreadable or for other fields."""
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            loaded = cls(
-                tuple(data["class_names"]),
-                {k: tuple(map(float, v)) for k, v in data["log_probs"].items()},
-                tuple(map(float, data["unknown"])),
-                tuple(map(int, data["examples"])),
-            )
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ValueError(f"{path}: not a row-label file ({exc})") from None
-        if list(loaded.class_names) != config.class_names:
-            raise ValueError(f"{path}: made for classes {list(loaded.class_names)}, not these")
-        if any(len(v) != len(loaded.class_names) for v in loaded.log_probs.values()):
-            raise ValueError(f"{path}: rows of the wrong length")
-        return loaded
+    return WordVote.fit(examples(), config)
 
 
 def has_typed_values(config: FieldConfig) -> bool:
@@ -179,7 +118,7 @@ def has_typed_values(config: FieldConfig) -> bool:
     return bool(config.reported_ids(Normalize.percent, Normalize.amount, Normalize.money))
 
 
-def row_evidence(doc: TextractDocument, row_labels: RowLabels) -> dict[str, np.ndarray]:
+def row_evidence(doc: TextractDocument, row_labels: WordVote) -> dict[str, np.ndarray]:
     """{an expression's first and last WORD Ids (``value_spans.expression_key``): its label's
     likelihood per class}."""
     evidence: dict[str, np.ndarray] = {}
@@ -195,11 +134,11 @@ def save_row_labels(model_dir: Path, pages: Sequence[LabeledPage], config: Field
     """Fit the vote on a model's training pages into its folder (only for rates and fees)."""
     if not has_typed_values(config):
         return False
-    RowLabels.fit(pages, config).save(model_dir / ROW_LABELS_FILE)
+    fit_row_labels(pages, config).save(model_dir / ROW_LABELS_FILE)
     return True
 
 
-def load_row_labels(model_dir: Path, config: FieldConfig) -> RowLabels | None:
+def load_row_labels(model_dir: Path, config: FieldConfig) -> WordVote | None:
     """The model folder's row-label vote, or None for models trained without one."""
     path = model_dir / ROW_LABELS_FILE
-    return RowLabels.load(path, config) if path.exists() else None
+    return WordVote.load(path, config) if path.exists() else None

@@ -26,12 +26,7 @@ from fieldwise.fields.config import FieldConfig
 from fieldwise.fields.detections import detect
 from fieldwise.fields.evaluate import predicted_values
 from fieldwise.fields.extract import DEFAULT_REVIEW_THRESHOLD, build_result
-from fieldwise.fields.row_labels import (
-    ROW_LABELS_FILE,
-    RowLabels,
-    has_typed_values,
-    load_row_labels,
-)
+from fieldwise.fields.votes import Votes, load_votes, missing_votes
 from fieldwise.ingest.options import IngestOptions
 from fieldwise.ingest.runner import IngestReport, ingest
 from fieldwise.ingest.store import META, TEXTRACT, DocumentRecord, Failure, Store
@@ -68,15 +63,15 @@ def document_result(
     tagger: Tagger,
     config: FieldConfig,
     review_threshold: float = DEFAULT_REVIEW_THRESHOLD,
-    row_labels: RowLabels | None = None,
+    votes: Votes | None = None,
 ) -> tuple[TextractDocument, dict[str, Any]]:
     """``doc`` enriched with the model's predictions, and the fields built from them
-    (``row_labels``: the model folder's, ``load_row_labels``)."""
+    (``votes``: the model folder's, ``load_votes``)."""
     from fieldwise.model.predict import enrich
 
     # enrich() copies the validated blocks and only adds prediction keys: no need to validate again
     enriched = TextractDocument(cast(ResponseDict, enrich(doc, tagger)), doc.source)
-    detections = detect(enriched, config, row_labels=row_labels)
+    detections = detect(enriched, config, votes=votes)
     return enriched, build_result(detections, config, review_threshold)
 
 
@@ -100,12 +95,12 @@ def extract_documents(
     if fields is not None:
         check_fields_match(model_fields.class_names, fields, "--fields")
     config = fields or model_fields
-    row_labels = load_row_labels(Path(model_dir), config)
+    votes = load_votes(Path(model_dir), config)
     report = ExtractReport(ingest(list(inputs), out_dir, options or IngestOptions()))
-    if row_labels is None and has_typed_values(config):
+    if missing := missing_votes(Path(model_dir), config):
         report.notes.append(
-            f"{model_dir} has no {ROW_LABELS_FILE} (trained before the row-label vote): rates "
-            "and fees are classed by the tagger alone; train it again to add the vote"
+            f"{model_dir} has no {', '.join(missing)} (trained before these votes existed): "
+            "their fields are classed by the tagger alone; train it again to add them"
         )
     report.failures += report.ingest.failures
     store = Store(out_dir)
@@ -117,7 +112,7 @@ def extract_documents(
         raw_ref = f"documents/{doc_id}/{record.file_name}"
         try:
             doc = TextractDocument.load(folder / TEXTRACT)
-            enriched, result = document_result(doc, tagger, config, review_threshold, row_labels)
+            enriched, result = document_result(doc, tagger, config, review_threshold, votes)
             enriched.save(folder / ENRICHED)
             (folder / RESULT).write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
         except (ValueError, OSError) as exc:

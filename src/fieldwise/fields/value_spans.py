@@ -48,6 +48,7 @@ from fieldwise.fields.config import FieldConfig, Normalize
 from fieldwise.fields.date_spans import date_calls
 from fieldwise.fields.name_spans import name_calls
 from fieldwise.fields.word_calls import PROBABILITIES, WordCall, call_of
+from fieldwise.fields.word_vote import WordVote
 from fieldwise.textract.document import TextractDocument, Word
 
 _RATE = re.compile(r"^\d+(?:\.\d+)?%$")
@@ -258,10 +259,14 @@ def _address_calls(words: list[Word], address_ids: set[int], calls: dict[str, Wo
 
 
 def value_calls(
-    doc: TextractDocument, config: FieldConfig, evidence: dict[str, np.ndarray] | None = None
+    doc: TextractDocument,
+    config: FieldConfig,
+    evidence: dict[str, np.ndarray] | None = None,
+    name_heads: WordVote | None = None,
 ) -> dict[str, WordCall]:
     """{WORD Id: WordCall} for the words whose class or boundaries the grammar changes;
-    ``evidence``: row-label likelihoods by ``expression_key`` (``row_labels.row_evidence``)."""
+    ``evidence``: row-label likelihoods by ``expression_key`` (``row_labels.row_evidence``);
+    ``name_heads``: the head-word vote for names (:mod:`fieldwise.fields.name_heads`)."""
     rate_ids = config.reported_ids(Normalize.percent)
     amount_ids = config.reported_ids(Normalize.amount, Normalize.money)
     address_ids = config.reported_ids(Normalize.address)
@@ -279,7 +284,7 @@ def value_calls(
             if address_ids:
                 _address_calls(line.words, address_ids, calls)
             if name_ids:
-                name_calls(line.words, name_ids, config.other_id, calls)
+                name_calls(line.words, name_ids, config.other_id, calls, name_heads)
             if date_ids:
                 date_calls(line.words, date_ids, calls)
     return calls

@@ -3,9 +3,9 @@
 ``MODEL/`` holds the Hugging Face weights and config (``config.json``, ``model.safetensors``),
 the tokenizer, ``fields.yaml`` (the field configuration it was trained for), ``fieldwise.json``
 (label scheme, window, feature version, base model, the exact command), ``metrics.json``
-(training history), for fields with rates or fees ``row_labels.json`` (the row-label vote,
-:mod:`fieldwise.fields.row_labels`) and, after ``export-onnx``, ``model.onnx`` /
-``model.int8.onnx``.
+(training history), the votes field building weighs in (:mod:`fieldwise.fields.votes`:
+``row_labels.json`` for rates and fees, ``name_heads.json`` for names) and, after
+``export-onnx``, ``model.onnx`` / ``model.int8.onnx``.
 
 Example::
 

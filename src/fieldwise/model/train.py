@@ -30,7 +30,7 @@ from torch import nn
 from fieldwise.annotate.dataset import LabeledPage
 from fieldwise.annotate.word_labels import bio_tags
 from fieldwise.fields.config import FieldConfig
-from fieldwise.fields.row_labels import save_row_labels
+from fieldwise.fields.votes import fit_votes
 from fieldwise.model import augment
 from fieldwise.model.artifacts import METRICS_FILE, make_info, save_model_folder
 from fieldwise.model.build import LayoutTagger, build_model
@@ -377,7 +377,7 @@ def train(
     history: list[dict[str, Any]] = []
     best_f1, best_epoch, start_epoch, elapsed_before = -1.0, -1, 0, 0.0
     out.mkdir(parents=True, exist_ok=True)
-    save_row_labels(out, [*train_pages, *val_pages], fields)  # seconds; the tagger's later
+    fit_votes(out, [*train_pages, *val_pages], fields)  # seconds; the tagger's later
     checkpoint = out / CHECKPOINT
     if resume and checkpoint.exists():
         state = torch.load(checkpoint, map_location="cpu", weights_only=False)

@@ -1,0 +1,70 @@
+"""What a name is, read from its head word: a naive-Bayes vote learned from the labels.
+
+An English name phrase ends in its head noun: "… National Bank", "… Credit Union",
+"… Platinum Card®", "… Visa Signature®". The tagger, on an issuer it never saw, often calls a
+card's title the issuer ("Blue Cash Preferred® Card" as Provider Name, for its "Blue") or a
+heading a name ("MILITARY LENDING ACT NOTICE:"). The head word says much of which field a
+phrase is, or whether it is a name at all, and it carries over between issuers. ``fit`` counts
+the head word of every name phrase (:mod:`fieldwise.fields.name_spans`) on the training pages
+under the phrase's label (a name field, or "other" for every other capitalised phrase);
+field building multiplies its likelihood with the tagger's mean probabilities over the phrase.
+Measured on unseen issuers (README, fields benchmark): F1 0.810 → 0.822.
+
+Example::
+
+    heads = fit_name_heads(train_pages, config)
+    heads.likelihood([head_word("Card®")])      # high for Card Name
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from fieldwise.annotate.dataset import LabeledPage
+from fieldwise.fields.config import FieldConfig, Normalize
+from fieldwise.fields.name_spans import head_word, name_phrases
+from fieldwise.fields.word_vote import WordVote
+
+NAME_HEADS_FILE = "name_heads.json"
+
+
+def has_names(config: FieldConfig) -> bool:
+    return bool(config.reported_ids(Normalize.name))
+
+
+def fit_name_heads(pages: Sequence[LabeledPage], config: FieldConfig) -> WordVote:
+    """Count the head word of every name phrase of labelled pages under the phrase's class:
+    the name field most of its words carry, else "other"."""
+    name_ids = config.reported_ids(Normalize.name)
+
+    def examples() -> Iterator[tuple[list[str], int]]:
+        for page in pages:
+            lines: dict[int, list[int]] = {}
+            for index, line in enumerate(page.line_index):
+                lines.setdefault(line, []).append(index)
+            for indexes in lines.values():
+                texts = [page.words[i] for i in indexes]
+                for start, end in name_phrases(texts):
+                    votes = Counter(page.labels[indexes[k]].class_id for k in range(start, end))
+                    class_id = votes.most_common(1)[0][0]
+                    head = head_word(texts[end - 1])
+                    if head:
+                        yield [head], class_id if class_id in name_ids else config.other_id
+
+    return WordVote.fit(examples(), config)
+
+
+def save_name_heads(model_dir: Path, pages: Sequence[LabeledPage], config: FieldConfig) -> bool:
+    """Fit the vote on a model's training pages into its folder (only for name fields)."""
+    if not has_names(config):
+        return False
+    fit_name_heads(pages, config).save(model_dir / NAME_HEADS_FILE)
+    return True
+
+
+def load_name_heads(model_dir: Path, config: FieldConfig) -> WordVote | None:
+    """The model folder's name-head vote, or None for models trained without one."""
+    path = model_dir / NAME_HEADS_FILE
+    return WordVote.load(path, config) if path.exists() else None
