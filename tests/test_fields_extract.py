@@ -216,7 +216,15 @@ def test_line_end_hyphen_is_rejoined() -> None:
             "P.O. Box 981535, El Paso, TX  79998-1535",
             "P.O. Box 981535, El Paso, TX 79998-1535",
         ),
-        (normalize_address, "Airoli, Navi Mumbai 400 708", "Airoli, Navi Mumbai 400 708"),
+        (
+            normalize_address,
+            "4th floor, Plot no 402, Airoli, Navi Mumbai 400 708",
+            "4th floor, Plot no 402, Airoli, Navi Mumbai 400 708",
+        ),
+        (normalize_address, "Hauptstraße 5, 10115 Berlin", "Hauptstraße 5, 10115 Berlin"),
+        (normalize_address, "10001 Main St, Austin, TX 78701", "10001 Main St, Austin, TX 78701"),
+        (normalize_address, "Airoli, Navi Mumbai 400 708", None),  # no house number: a fragment
+        (normalize_address, "Voorhees, NJ 08043.", None),  # a wrapped address's last line
         (normalize_address, "ID CLITE014 1203903", None),
         (normalize_address, "System, 28", None),
     ],
@@ -277,7 +285,13 @@ def test_mentions_with_one_meaning_are_one_value_in_their_longest_wording() -> N
                 [("$40", 0, 0.5, 99), ("or", other, 1, 99), ("$29", 0, 0.6, 99)],
                 [("P.O.", 1, 0.9, 99), ("Box", 1, 0.9, 99), ("7247,", 1, 0.9, 99)],
                 [("Philadelphia,", 1, 0.9, 99), ("PA", 1, 0.9, 99), ("19170-6112.", 1, 0.9, 99)],
-                [("and", other, 1, 99), ("PA", 1, 0.8, 99), ("19170-6112", 1, 0.8, 99)],
+                [
+                    ("and", other, 1, 99),
+                    ("Box", 1, 0.8, 99),
+                    ("7247", 1, 0.8, 99),
+                    ("PA", 1, 0.8, 99),
+                    ("19170-6112", 1, 0.8, 99),
+                ],
             ]
         ]
     )

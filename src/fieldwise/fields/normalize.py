@@ -152,10 +152,18 @@ _POSTCODE = re.compile(
 _PO_BOX = re.compile(r"\bP\.?\s?O\.?\s+Box\b|\bpost\s+office\s+box\b", re.IGNORECASE)
 
 
+_HOUSE_NUMBER = re.compile(r"\b\d{1,6}[A-Za-z]?\b")
+
+
 def normalize_address(text: str) -> str | None:
-    """A postal address, whitespace collapsed; None unless it has a postcode (US ZIP, Indian
-    PIN, UK or Canadian) or a P.O. box: a street fragment or a form code is not an address."""
-    if not (_POSTCODE.search(text) or _PO_BOX.search(text)):
+    """A postal address, whitespace collapsed; None unless it has a P.O. box, or a postcode (US
+    ZIP, Indian PIN, UK or Canadian) with a house number before it ("28 Liberty Street, …",
+    "Hauptstraße 5, 10115 Berlin"): a street fragment, a form code or a city and postcode
+    alone ("Voorhees, NJ 08043", a wrapped address's last line) is not an address."""
+    if _PO_BOX.search(text):
+        return normalize_text(text)
+    postcodes = list(_POSTCODE.finditer(text))
+    if not postcodes or not _HOUSE_NUMBER.search(text[: postcodes[-1].start()]):
         return None
     return normalize_text(text)
 
