@@ -323,3 +323,11 @@ def test_free_text_fragments_join_the_value_they_are_part_of() -> None:
     assert names == {"Platinum Card®": 2, "Gold": 1}
     # typed values group by what they parse to, never by words: $5 and $5.50 stay apart
     assert sorted(v["Value"] for v in fields["Fee"]["Values"]) == ["$5", "$5.50"]
+
+
+def test_text_keys_ignore_case_spacing_and_surrounding_punctuation() -> None:
+    from fieldwise.fields.normalize import text_key
+
+    assert text_key("  Apple   Card! ") == text_key("apple card") == "apple card"
+    assert text_key("JPMorgan Chase Bank, N.A.,") == "jpmorgan chase bank, n.a"
+    assert text_key("FIRST WOW! Credit Card") == "first wow! credit card"  # inside: kept

@@ -176,7 +176,7 @@ def normalize_text(text: str) -> str:
 def text_key(text: str) -> str:
     """The text with case, spacing and surrounding punctuation ignored: what "the same words"
     means both when mentions are grouped and when values are scored against gold."""
-    return " ".join(text.split()).casefold().strip(" .,;:")
+    return " ".join(text.split()).casefold().strip(" .,;:!?")
 
 
 _MARKS = re.compile(r"[®™©℠]")
