@@ -277,3 +277,17 @@ def test_a_fee_sentence_runs_on_to_its_end_on_the_next_line() -> None:
     new_sentence = [(w, OTHER, 0.9, 99.0) for w in ("Amount", "owed.", "Then")]
     doc = with_probabilities(make_doc([[first, new_sentence]]), probabilities)
     assert [d.text for d in detect(doc, CONFIG)] == ["Either $5 or 3%"]
+
+
+def test_a_percentage_inside_a_rate_is_never_a_fee_on_its_own() -> None:
+    """As on Bank of America's table: "17.74%" alone reads as a fee to the tagger, but it is
+    part of the rate "Prime + 17.74% to Prime + 20.74%", which stays one APR."""
+    words = ["Prime", "+", "17.74%", "to", "Prime", "+", "20.74%"]
+    doc = with_probabilities(
+        make_doc([[[(w, OTHER, 0.9, 99.0) for w in words]]]),
+        {"17.74%": {PURCHASES: 0.3, ANNUAL: 0.5}, "20.74%": {PURCHASES: 0.9}},
+    )
+    found = detect(doc, CONFIG)
+    assert [(d.class_name, d.text) for d in found] == [
+        ("APR - Purchases", "Prime + 17.74% to Prime + 20.74%")
+    ]

@@ -172,7 +172,15 @@ def _line_calls(
         for k in range(expression.start, expression.end):
             starts, ends = k == expression.start, k == last
             calls[str(words[k].block["Id"])] = WordCall(class_id, confidence, starts, ends)
+    rates = expressions(texts, RATE_GRAMMAR)
     for expression in expressions(texts, AMOUNT_GRAMMAR):
+        if any(
+            r.start <= expression.start
+            and expression.end <= r.end
+            and r.end - r.start > expression.end - expression.start
+            for r in rates
+        ):
+            continue  # "17.74%" inside "Prime + 17.74% to Prime + 20.74%" is part of a rate
         one_word = expression.end - expression.start == 1
         if one_word and expression_key(words, expression) not in evidence:
             continue  # one word and no row label: the model's own call already is the vote
