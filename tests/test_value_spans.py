@@ -287,7 +287,12 @@ def test_a_percentage_inside_a_rate_is_never_a_fee_on_its_own() -> None:
         make_doc([[[(w, OTHER, 0.9, 99.0) for w in words]]]),
         {"17.74%": {PURCHASES: 0.3, ANNUAL: 0.5}, "20.74%": {PURCHASES: 0.9}},
     )
-    found = detect(doc, CONFIG)
+    from fieldwise.fields.votes import Votes
+    from fieldwise.fields.word_vote import WordVote
+
+    # a row-label vote that knows no word: every expression gets (uniform) evidence
+    uniform = WordVote(tuple(CONFIG.class_names), {}, (0.0,) * CONFIG.num_classes, (1,) * 6)
+    found = detect(doc, CONFIG, votes=Votes(rows=uniform))
     assert [(d.class_name, d.text) for d in found] == [
         ("APR - Purchases", "Prime + 17.74% to Prime + 20.74%")
     ]
