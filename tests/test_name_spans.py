@@ -13,6 +13,7 @@ from fieldwise.fields.extract import build_result
 from fieldwise.fields.name_spans import name_phrases
 from fieldwise.textract import TextractDocument
 from tests.test_fields_extract import make_doc
+from tests.test_value_spans import with_probabilities as with_class_probabilities
 
 CONFIG = parse_fields(
     [
@@ -75,13 +76,7 @@ def test_every_gold_name_of_the_shared_agreements_is_one_whole_phrase(pdf_dir: P
 def with_probabilities(
     doc: TextractDocument, probabilities: dict[str, dict[int, float]]
 ) -> TextractDocument:
-    for word in doc.words():
-        row = [0.0] * CONFIG.num_classes
-        for class_id, p in probabilities.get(word.text, {}).items():
-            row[class_id] = p
-        row[OTHER] += 1.0 - sum(row)
-        word.block["ClassificationProbabilities"] = row  # type: ignore[typeddict-unknown-key]
-    return doc
+    return with_class_probabilities(doc, probabilities, CONFIG)
 
 
 def test_a_name_the_model_tagged_in_part_becomes_the_whole_phrase() -> None:

@@ -11,13 +11,8 @@ import pytest
 from fieldwise.annotate.dataset import LabeledPage, load_labeled_pages
 from fieldwise.annotate.from_values import FromValuesResult
 from fieldwise.fields.config import FieldConfig
-from fieldwise.fields.row_labels import (
-    ROW_LABELS_FILE,
-    fit_row_labels,
-    load_row_labels,
-    page_expressions,
-    save_row_labels,
-)
+from fieldwise.fields.row_labels import ROW_LABELS_FILE, fit_row_labels, page_expressions
+from fieldwise.fields.votes import fit_votes, load_votes
 from fieldwise.fields.word_vote import WordVote
 from tests.test_value_spans import CONFIG as SMALL_CONFIG
 
@@ -46,8 +41,8 @@ def test_learned_on_other_issuers_it_reads_the_amex_rate_table(
     """The tagger trained on these issuers calls Amex's penalty APR a cash-advance APR (its
     P(penalty) was 0.05); the row label alone says penalty, and the same for each row."""
     others, amex = pages_by_issuer(weak_labels, card_fields)
-    assert save_row_labels(tmp_path, others, card_fields)
-    votes = load_row_labels(tmp_path, card_fields)
+    assert ROW_LABELS_FILE in fit_votes(tmp_path, others, card_fields)
+    votes = load_votes(tmp_path, card_fields).rows
     assert votes is not None and sum(votes.examples) > 1000
     page = amex["amex__amex-blue-cash-everyday.pdf#1"]
     names = card_fields.class_names
@@ -132,22 +127,22 @@ def test_saved_votes_round_trip_and_bad_files_name_themselves(
     others, _ = pages_by_issuer(weak_labels, card_fields)
     fitted = fit_row_labels(others[:40], card_fields)
     fitted.save(tmp_path / ROW_LABELS_FILE)
-    assert load_row_labels(tmp_path, card_fields) == fitted
-    assert load_row_labels(tmp_path / "elsewhere", card_fields) is None  # older model folders
+    assert load_votes(tmp_path, card_fields).rows == fitted
+    assert load_votes(tmp_path / "elsewhere", card_fields).rows is None  # older model folders
     with pytest.raises(ValueError, match=r"row_labels\.json: made for classes"):
-        load_row_labels(tmp_path, SMALL_CONFIG)
+        load_votes(tmp_path, SMALL_CONFIG)
     (tmp_path / ROW_LABELS_FILE).write_text('{"class_names": [', encoding="utf-8")
     with pytest.raises(ValueError, match=r"row_labels\.json: not a word-vote file"):
-        load_row_labels(tmp_path, card_fields)
+        load_votes(tmp_path, card_fields)
     broken = json.loads(json.dumps({"class_names": card_fields.class_names, "examples": []}))
     (tmp_path / ROW_LABELS_FILE).write_text(json.dumps(broken), encoding="utf-8")
     with pytest.raises(ValueError, match="not a word-vote file"):
-        load_row_labels(tmp_path, card_fields)
+        load_votes(tmp_path, card_fields)
 
 
 def test_fields_without_rates_or_fees_get_no_vote(tmp_path: Path) -> None:
     from fieldwise.fields import parse_fields
 
     forms = parse_fields([{"name": "question"}, {"name": "answer"}])
-    assert not save_row_labels(tmp_path, [], forms)
+    assert fit_votes(tmp_path, [], forms) == []
     assert not (tmp_path / ROW_LABELS_FILE).exists()

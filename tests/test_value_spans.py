@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from fieldwise.fields import parse_fields
+from fieldwise.fields import FieldConfig, parse_fields
 from fieldwise.fields.detections import detect
 from fieldwise.fields.extract import build_result
 from fieldwise.fields.value_spans import AMOUNT_GRAMMAR, RATE_GRAMMAR, expressions, value_calls
@@ -91,14 +91,16 @@ def test_every_gold_apr_of_the_shared_agreements_is_one_whole_rate_expression(
 
 
 def with_probabilities(
-    doc: TextractDocument, probabilities: dict[str, dict[int, float]]
+    doc: TextractDocument,
+    probabilities: dict[str, dict[int, float]],
+    config: FieldConfig = CONFIG,
 ) -> TextractDocument:
     """Give each WORD a probability row: the listed classes, the rest to "other"."""
     for word in doc.words():
-        row = [0.0] * CONFIG.num_classes
+        row = [0.0] * config.num_classes
         for class_id, p in probabilities.get(word.text, {}).items():
             row[class_id] = p
-        row[OTHER] += 1.0 - sum(row)
+        row[config.other_id] += 1.0 - sum(row)
         word.block["ClassificationProbabilities"] = row  # type: ignore[typeddict-unknown-key]
     return doc
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 
 from fieldwise.annotate.dataset import LabeledPage
 from fieldwise.fields.config import FieldConfig, Normalize
@@ -54,17 +53,3 @@ def fit_name_heads(pages: Sequence[LabeledPage], config: FieldConfig) -> WordVot
                         yield [head], class_id if class_id in name_ids else config.other_id
 
     return WordVote.fit(examples(), config)
-
-
-def save_name_heads(model_dir: Path, pages: Sequence[LabeledPage], config: FieldConfig) -> bool:
-    """Fit the vote on a model's training pages into its folder (only for name fields)."""
-    if not has_names(config):
-        return False
-    fit_name_heads(pages, config).save(model_dir / NAME_HEADS_FILE)
-    return True
-
-
-def load_name_heads(model_dir: Path, config: FieldConfig) -> WordVote | None:
-    """The model folder's name-head vote, or None for models trained without one."""
-    path = model_dir / NAME_HEADS_FILE
-    return WordVote.load(path, config) if path.exists() else None

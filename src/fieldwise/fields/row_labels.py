@@ -27,7 +27,6 @@ import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -128,17 +127,3 @@ def row_evidence(doc: TextractDocument, row_labels: WordVote) -> dict[str, np.nd
             key = f"{page.block_ids[found.words[0]]}|{page.block_ids[found.words[-1]]}"
             evidence[key] = row_labels.likelihood(found.label)
     return evidence
-
-
-def save_row_labels(model_dir: Path, pages: Sequence[LabeledPage], config: FieldConfig) -> bool:
-    """Fit the vote on a model's training pages into its folder (only for rates and fees)."""
-    if not has_typed_values(config):
-        return False
-    fit_row_labels(pages, config).save(model_dir / ROW_LABELS_FILE)
-    return True
-
-
-def load_row_labels(model_dir: Path, config: FieldConfig) -> WordVote | None:
-    """The model folder's row-label vote, or None for models trained without one."""
-    path = model_dir / ROW_LABELS_FILE
-    return WordVote.load(path, config) if path.exists() else None

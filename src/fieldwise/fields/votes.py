@@ -15,25 +15,22 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from fieldwise.annotate.dataset import LabeledPage
 from fieldwise.fields.config import FieldConfig
-from fieldwise.fields.name_heads import (
-    NAME_HEADS_FILE,
-    has_names,
-    load_name_heads,
-    save_name_heads,
-)
-from fieldwise.fields.row_labels import (
-    ROW_LABELS_FILE,
-    has_typed_values,
-    load_row_labels,
-    save_row_labels,
-)
+from fieldwise.fields.name_heads import NAME_HEADS_FILE, fit_name_heads, has_names
+from fieldwise.fields.row_labels import ROW_LABELS_FILE, fit_row_labels, has_typed_values
 from fieldwise.fields.word_vote import WordVote
+
+Fit = Callable[[Sequence[LabeledPage], FieldConfig], WordVote]
+#: Each vote: its file, whether a configuration has fields it is for, and how it is fitted.
+_VOTES: tuple[tuple[str, Callable[[FieldConfig], bool], Fit], ...] = (
+    (ROW_LABELS_FILE, has_typed_values, fit_row_labels),
+    (NAME_HEADS_FILE, has_names, fit_name_heads),
+)
 
 
 @dataclass(frozen=True)
@@ -45,19 +42,26 @@ class Votes:
 def fit_votes(model_dir: Path, pages: Sequence[LabeledPage], config: FieldConfig) -> list[str]:
     """Fit every vote the configuration has fields for into ``model_dir``; the files written."""
     written = []
-    if save_row_labels(model_dir, pages, config):
-        written.append(ROW_LABELS_FILE)
-    if save_name_heads(model_dir, pages, config):
-        written.append(NAME_HEADS_FILE)
+    for name, wanted, fit in _VOTES:
+        if wanted(config):
+            fit(pages, config).save(model_dir / name)
+            written.append(name)
     return written
+
+
+def _load(path: Path, config: FieldConfig) -> WordVote | None:
+    return WordVote.load(path, config) if path.exists() else None
 
 
 def load_votes(model_dir: Path, config: FieldConfig) -> Votes:
     """The folder's votes (None for each it lacks); ValueError naming a file that is unreadable."""
-    return Votes(load_row_labels(model_dir, config), load_name_heads(model_dir, config))
+    return Votes(
+        _load(model_dir / ROW_LABELS_FILE, config), _load(model_dir / NAME_HEADS_FILE, config)
+    )
 
 
 def missing_votes(model_dir: Path, config: FieldConfig) -> list[str]:
     """The vote files the configuration's fields would use but the folder lacks."""
-    wanted = [(ROW_LABELS_FILE, has_typed_values(config)), (NAME_HEADS_FILE, has_names(config))]
-    return [name for name, used in wanted if used and not (model_dir / name).exists()]
+    return [
+        name for name, wanted, _ in _VOTES if wanted(config) and not (model_dir / name).exists()
+    ]
