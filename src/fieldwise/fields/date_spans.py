@@ -21,7 +21,7 @@ Example::
 from __future__ import annotations
 
 from fieldwise.fields.normalize import normalize_date
-from fieldwise.fields.word_calls import WordCall, call_of, class_probability
+from fieldwise.fields.word_calls import WordCall, call_span, span_vote
 from fieldwise.textract.document import Word
 
 _TRIM = ".,;:()[]\"'“”"
@@ -64,16 +64,6 @@ def date_calls(words: list[Word], date_ids: set[int], calls: dict[str, WordCall]
     detection of it."""
     for start, end in date_expressions([w.text for w in words]):
         expression = words[start:end]
-        seeds = [
-            w for w in expression if (c := call_of(w, calls)) is not None and c.class_id in date_ids
-        ]
-        if not seeds:
-            continue
-        class_id = max(
-            sorted(date_ids),
-            key=lambda c: sum(class_probability(w, c, calls) for w in expression),
-        )
-        confidence = sum(class_probability(w, class_id, calls) for w in seeds) / len(seeds)
-        for k, word in enumerate(expression):
-            starts, ends = k == 0, k == len(expression) - 1
-            calls[str(word.block["Id"])] = WordCall(class_id, confidence, starts, ends)
+        vote = span_vote(expression, date_ids, calls)
+        if vote is not None:
+            call_span(expression, *vote, calls)

@@ -29,7 +29,13 @@ from __future__ import annotations
 
 import re
 
-from fieldwise.fields.word_calls import WordCall, call_of, class_probability
+from fieldwise.fields.word_calls import (
+    WordCall,
+    call_of,
+    call_span,
+    class_probability,
+    span_vote,
+)
 from fieldwise.fields.word_vote import WordVote
 from fieldwise.textract.document import Word
 
@@ -126,21 +132,11 @@ def name_calls(
             calls[str(word.block["Id"])] = WordCall(other_id, call.confidence, True)
     for start, end in phrases:
         phrase = words[start:end]
-        seeds = [
-            w for w in phrase if (c := call_of(w, calls)) is not None and c.class_id in name_ids
-        ]
-        if not seeds:
-            continue
-        if heads is None:
-            class_id = max(
-                sorted(name_ids), key=lambda c: sum(class_probability(w, c, calls) for w in phrase)
-            )
-            confidence = sum(class_probability(w, class_id, calls) for w in seeds) / len(seeds)
-        else:
-            class_id, confidence = _head_vote(phrase, name_ids, other_id, calls, heads)
-        for k, word in enumerate(phrase):
-            starts, ends = k == 0, k == len(phrase) - 1
-            calls[str(word.block["Id"])] = WordCall(class_id, confidence, starts, ends)
+        vote = span_vote(phrase, name_ids, calls)
+        if vote is not None and heads is not None:
+            vote = _head_vote(phrase, name_ids, other_id, calls, heads)
+        if vote is not None:
+            call_span(phrase, *vote, calls)
 
 
 def _head_vote(

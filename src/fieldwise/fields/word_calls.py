@@ -55,3 +55,30 @@ def class_probability(word: Word, class_id: int, overrides: dict[str, WordCall])
         return float(row[class_id])
     call = call_of(word, overrides)
     return call.confidence if call is not None and call.class_id == class_id else 0.0
+
+
+def span_vote(
+    span: list[Word], class_ids: set[int], overrides: dict[str, WordCall]
+) -> tuple[int, float] | None:
+    """Which of ``class_ids`` a span of words is, when the model called any of its words one of
+    them: the class with the highest probability summed over the span, and as confidence that
+    class's mean probability over the words so called; None when it called none."""
+    seeds = [
+        w for w in span if (c := call_of(w, overrides)) is not None and c.class_id in class_ids
+    ]
+    if not seeds:
+        return None
+    best = max(
+        sorted(class_ids),
+        key=lambda c: sum(class_probability(w, c, overrides) for w in span),
+    )
+    return best, sum(class_probability(w, best, overrides) for w in seeds) / len(seeds)
+
+
+def call_span(
+    span: list[Word], class_id: int, confidence: float, overrides: dict[str, WordCall]
+) -> None:
+    """Make the span exactly one detection of ``class_id``."""
+    for k, word in enumerate(span):
+        starts, ends = k == 0, k == len(span) - 1
+        overrides[str(word.block["Id"])] = WordCall(class_id, confidence, starts, ends)
