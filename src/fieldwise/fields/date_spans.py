@@ -20,7 +20,7 @@ Example::
 
 from __future__ import annotations
 
-from fieldwise.fields.normalize import normalize_date
+from fieldwise.fields.normalize import MONTH_NAMES, normalize_date
 from fieldwise.fields.word_calls import WordCall, call_span, span_vote
 from fieldwise.textract.document import Word
 
@@ -43,11 +43,23 @@ def _is_date(texts: list[str]) -> bool:
     )
 
 
+def _may_start(text: str) -> bool:
+    """Whether a date could begin with this word: a number or a month's name (cheap, so the
+    parser runs only where a date can be)."""
+    word = text.strip(_TRIM)
+    return word[:1].isdigit() or word.casefold() in MONTH_NAMES
+
+
 def date_expressions(texts: list[str]) -> list[tuple[int, int]]:
     """(start, end) of each date in one line's words, end exclusive, left to right."""
     found: list[tuple[int, int]] = []
+    if not any(ch.isdigit() for text in texts for ch in text):
+        return found
     k = 0
     while k < len(texts):
+        if not _may_start(texts[k]):
+            k += 1
+            continue
         length = next(
             (n for n in _LENGTHS if k + n <= len(texts) and _is_date(texts[k : k + n])), None
         )

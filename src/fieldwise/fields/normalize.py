@@ -43,6 +43,8 @@ _MONTHS = {
     )
     for m in names
 }
+#: Month names and abbreviations a date may be written with (English, Spanish).
+MONTH_NAMES = frozenset(_MONTHS)
 _NUMERIC = re.compile(r"\b(\d{1,4})[/.-](\d{1,2})[/.-](\d{2,4})\b")
 _MONTH_FIRST = re.compile(r"\b([A-Za-z]{3,10})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b")
 _DAY_FIRST = re.compile(
