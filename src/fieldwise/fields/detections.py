@@ -7,10 +7,10 @@ of the document is kept (the original cloud design dropped it). A detection's co
 minimum over its words of the model's confidence and the OCR's (0–100 scaled to 0–1: the
 original compared the two scales directly, so OCR never counted). A run with no letter or digit
 ("+", "–", "•") is not a value and is dropped: no field states itself in punctuation alone.
-Rates, fees and addresses are first re-segmented by their grammar
-(:mod:`fieldwise.fields.value_spans`): "Prime Rate + 12.74% to Prime Rate + 21.74%" is one APR
-even where the model broke it up; a word's call is read through
-:func:`fieldwise.fields.word_calls.call_of`.
+Rates, fees, addresses, dates and names are first re-segmented by their grammar
+(:mod:`fieldwise.fields.value_spans`, ``date_spans``, ``name_spans``): "Prime Rate + 12.74% to
+Prime Rate + 21.74%" is one APR and "Bank of America, N.A." one name even where the model broke
+them up; a word's call is read through :func:`fieldwise.fields.word_calls.call_of`.
 
 Example::
 

@@ -8,7 +8,7 @@ phrase is, or whether it is a name at all, and it carries over between issuers. 
 the head word of every name phrase (:mod:`fieldwise.fields.name_spans`) on the training pages
 under the phrase's label (a name field, or "other" for every other capitalised phrase);
 field building multiplies its likelihood with the tagger's mean probabilities over the phrase.
-Measured on unseen issuers (README, fields benchmark): F1 0.810 → 0.822.
+Measured on unseen issuers (README, fields benchmark): F1 0.810 → 0.823.
 
 Example::
 
