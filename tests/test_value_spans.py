@@ -12,6 +12,8 @@ from fieldwise.fields import FieldConfig, parse_fields
 from fieldwise.fields.detections import detect
 from fieldwise.fields.extract import build_result
 from fieldwise.fields.value_spans import AMOUNT_GRAMMAR, RATE_GRAMMAR, expressions, value_calls
+from fieldwise.fields.votes import Votes
+from fieldwise.fields.word_vote import WordVote
 from fieldwise.textract import TextractDocument
 from tests.test_fields_extract import make_doc
 
@@ -281,6 +283,13 @@ def test_a_fee_sentence_runs_on_to_its_end_on_the_next_line() -> None:
     assert [d.text for d in detect(doc, CONFIG)] == ["Either $5 or 3%"]
 
 
+def uniform_rows() -> Votes:
+    """A row-label vote that knows no word: every expression gets (uniform) evidence, as every
+    expression of a real page does."""
+    rows = WordVote(tuple(CONFIG.class_names), {}, (0.0,) * CONFIG.num_classes, (1,) * 6)
+    return Votes(rows=rows)
+
+
 def test_a_percentage_inside_a_rate_is_never_a_fee_on_its_own() -> None:
     """As on Bank of America's table: "17.74%" alone reads as a fee to the tagger, but it is
     part of the rate "Prime + 17.74% to Prime + 20.74%", which stays one APR."""
@@ -289,12 +298,19 @@ def test_a_percentage_inside_a_rate_is_never_a_fee_on_its_own() -> None:
         make_doc([[[(w, OTHER, 0.9, 99.0) for w in words]]]),
         {"17.74%": {PURCHASES: 0.3, ANNUAL: 0.5}, "20.74%": {PURCHASES: 0.9}},
     )
-    from fieldwise.fields.votes import Votes
-    from fieldwise.fields.word_vote import WordVote
-
-    # a row-label vote that knows no word: every expression gets (uniform) evidence
-    uniform = WordVote(tuple(CONFIG.class_names), {}, (0.0,) * CONFIG.num_classes, (1,) * 6)
-    found = detect(doc, CONFIG, votes=Votes(rows=uniform))
+    found = detect(doc, CONFIG, votes=uniform_rows())
     assert [(d.class_name, d.text) for d in found] == [
         ("APR - Purchases", "Prime + 17.74% to Prime + 20.74%")
     ]
+
+
+def test_a_fee_starts_at_its_amount_whatever_the_model_tagged_before_it() -> None:
+    """As on Amex's Optima agreement: the model also tags the row label's "Fee" as the annual
+    fee; the value is "$49", not "Fee $49"."""
+    row = [("Annual", OTHER, 0.9, 99.0), ("Fee", ANNUAL, 0.6, 99.0), ("$49", ANNUAL, 0.8, 99.0)]
+    doc = with_probabilities(make_doc([[row]]), {"Fee": {ANNUAL: 0.6}, "$49": {ANNUAL: 0.8}})
+    assert [d.text for d in detect(doc, CONFIG, value_grammar=False)] == ["Fee $49"]
+    found = detect(doc, CONFIG, votes=uniform_rows())
+    assert [d.text for d in found] == ["Fee", "$49"]
+    field = build_result(found, CONFIG)["Fields"]["Fee - Annual"]
+    assert field["Value"] == "$49"  # "Fee" is no amount: rejected, not selected

@@ -17,14 +17,14 @@ The expression's class is the argmax of its value words' class probabilities, av
 (``ClassificationProbabilities``, which every fieldwise model writes). When that class is a
 field normalised as ``percent``, the expression becomes exactly one detection of it, whatever
 the model's own boundaries were (an APR is the rate and nothing else). When it is a field
-normalised as ``amount`` or ``money``, the expression's words join that field, a detection
-already running into it goes on, and a fee stated as a sentence runs on to the sentence's end
-on its line ("Either $5 or 3%" → "Either $5 or 3% of the amount of each transfer, whichever is
-greater."). Any other vote leaves the words as the model tagged them. With a row-label vote
-(:mod:`fieldwise.fields.row_labels`) the class probabilities are multiplied by it first, and
-a one-word amount ("None") may be named by it. Measured on the credit-card agreements of
-issuers the model never saw (README, fields benchmark): unseen-issuer F1 0.437 → 0.536 with the
-grammar alone, 0.673 with the row-label vote and sentence ends.
+normalised as ``amount`` or ``money``, the expression starts a detection of that field (words
+the model tagged before it, "Fee" or "% of Transaction", stay out), and a fee stated as a
+sentence runs on to the sentence's end ("Either $5 or 3%" → "Either $5 or 3% of the amount of
+each transfer, whichever is greater."). Any other vote leaves the words as the model tagged
+them. With a row-label vote (:mod:`fieldwise.fields.row_labels`) the class probabilities are
+multiplied by it first, and a one-word amount ("None") may be named by it. Measured on the
+credit-card agreements of issuers the model never saw (README, fields benchmark): unseen-issuer
+F1 0.437 → 0.536 with the grammar alone, 0.673 with the row-label vote and sentence ends.
 
 Addresses (fields normalised as ``address``) get one rule of the same kind: a mention the
 model began at the street ("Liberty Street, New York…") begins at its house number ("28")
@@ -188,12 +188,11 @@ def _line_calls(
         if vote is None or vote[0] not in amount_ids:
             continue
         class_id, confidence = vote
-        runs_in = expression.start > 0 and _class_of(words[expression.start - 1], calls) == class_id
         statement = words[expression.start : expression.end] + _sentence_rest(
             words, expression.end, next_words
         )
         for k, word in enumerate(statement):
-            starts = k == 0 and not runs_in
+            starts = k == 0
             ends = k == len(statement) - 1 and len(statement) > expression.end - expression.start
             calls[str(word.block["Id"])] = WordCall(class_id, confidence, starts, ends)
 
