@@ -314,3 +314,23 @@ def test_a_fee_starts_at_its_amount_whatever_the_model_tagged_before_it() -> Non
     assert [d.text for d in found] == ["Fee", "$49"]
     field = build_result(found, CONFIG)["Fields"]["Fee - Annual"]
     assert field["Value"] == "$49"  # "Fee" is no amount: rejected, not selected
+
+
+def test_an_amount_inside_a_fee_sentence_from_the_line_above_stays_in_it() -> None:
+    """As on Chase's agreement: "None to $795; each authorized user:" / "none to $195 per
+    year." is one statement of the annual fee, not two values competing."""
+    first = ["Annual", "Fee", "None", "to", "$795;", "each", "authorized", "user:"]
+    second = ["none", "to", "$195", "per", "year.", "Then"]
+    doc = with_probabilities(
+        make_doc(
+            [[[(w, OTHER, 0.9, 99.0) for w in first], [(w, OTHER, 0.9, 99.0) for w in second]]]
+        ),
+        {
+            "None": {ANNUAL: 0.6},
+            "$795;": {ANNUAL: 0.6},
+            "none": {ANNUAL: 0.7},
+            "$195": {ANNUAL: 0.7},
+        },
+    )
+    found = detect(doc, CONFIG)
+    assert [d.text for d in found] == ["None to $795; each authorized user: none to $195 per year."]

@@ -181,6 +181,10 @@ def _line_calls(
             for r in rates
         ):
             continue  # "17.74%" inside "Prime + 17.74% to Prime + 20.74%" is part of a rate
+        earlier = calls.get(str(words[expression.start].block["Id"]))
+        if earlier is not None and earlier.class_id in amount_ids and not earlier.starts:
+            continue  # inside a fee statement begun before it ("…; each authorized user: none
+            # to $195 per year." goes on from "None to $795" on the line above)
         one_word = expression.end - expression.start == 1
         if one_word and expression_key(words, expression) not in evidence:
             continue  # one word and no row label: the model's own call already is the vote
