@@ -33,7 +33,13 @@ import numpy as np
 from fieldwise.annotate.dataset import LabeledPage, PageWords, page_words
 from fieldwise.fields.config import FieldConfig, Normalize
 from fieldwise.fields.table_cells import TableCells
-from fieldwise.fields.value_spans import AMOUNT_GRAMMAR, RATE_GRAMMAR, Expression, expressions
+from fieldwise.fields.value_spans import (
+    AMOUNT_GRAMMAR,
+    RATE_GRAMMAR,
+    Expression,
+    expressions,
+    span_key,
+)
 from fieldwise.fields.word_vote import WordVote
 from fieldwise.model.features import row_context
 from fieldwise.textract.document import TextractDocument
@@ -118,12 +124,12 @@ def has_typed_values(config: FieldConfig) -> bool:
 
 
 def row_evidence(doc: TextractDocument, row_labels: WordVote) -> dict[str, np.ndarray]:
-    """{an expression's first and last WORD Ids (``value_spans.expression_key``): its label's
+    """{an expression's first and last WORD Ids (``value_spans.span_key``): its label's
     likelihood per class}."""
     evidence: dict[str, np.ndarray] = {}
     for number in range(1, doc.page_count + 1):
         page = page_words(doc, number)
         for found in page_expressions(page):
-            key = f"{page.block_ids[found.words[0]]}|{page.block_ids[found.words[-1]]}"
+            key = span_key(page.block_ids[found.words[0]], page.block_ids[found.words[-1]])
             evidence[key] = row_labels.likelihood(found.label)
     return evidence

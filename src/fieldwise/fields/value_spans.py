@@ -47,7 +47,7 @@ import numpy as np
 from fieldwise.fields.config import FieldConfig, Normalize
 from fieldwise.fields.date_spans import date_calls
 from fieldwise.fields.name_spans import name_calls
-from fieldwise.fields.word_calls import PROBABILITIES, WordCall, call_of
+from fieldwise.fields.word_calls import PROBABILITIES, WordCall, call_of, call_span
 from fieldwise.fields.word_vote import WordVote
 from fieldwise.textract.document import TextractDocument, Word
 
@@ -129,11 +129,15 @@ def _class_of(word: Word, calls: dict[str, WordCall]) -> int | None:
     return call.class_id if call else None
 
 
-def expression_key(words: Sequence[Word], expression: Expression) -> str:
+def span_key(first_id: str, last_id: str) -> str:
     """An expression's name across modules: its first and last WORD Ids (a rate expression
     and an amount expression inside it share numbers, never both ends)."""
+    return f"{first_id}|{last_id}"
+
+
+def expression_key(words: Sequence[Word], expression: Expression) -> str:
     first, last = words[expression.start], words[expression.end - 1]
-    return f"{first.block['Id']}|{last.block['Id']}"
+    return span_key(str(first.block["Id"]), str(last.block["Id"]))
 
 
 def _vote(
@@ -163,16 +167,11 @@ def _line_calls(
     calls: dict[str, WordCall],
 ) -> None:
     texts = [w.text for w in words]
-    for expression in expressions(texts, RATE_GRAMMAR):
-        vote = _vote(words, expression, evidence)
-        if vote is None or vote[0] not in rate_ids:
-            continue
-        class_id, confidence = vote
-        last = expression.end - 1
-        for k in range(expression.start, expression.end):
-            starts, ends = k == expression.start, k == last
-            calls[str(words[k].block["Id"])] = WordCall(class_id, confidence, starts, ends)
     rates = expressions(texts, RATE_GRAMMAR)
+    for expression in rates:
+        vote = _vote(words, expression, evidence)
+        if vote is not None and vote[0] in rate_ids:
+            call_span(words[expression.start : expression.end], *vote, calls)
     for expression in expressions(texts, AMOUNT_GRAMMAR):
         if any(
             r.start <= expression.start
