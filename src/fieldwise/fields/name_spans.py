@@ -29,13 +29,7 @@ from __future__ import annotations
 
 import re
 
-from fieldwise.fields.word_calls import (
-    WordCall,
-    call_of,
-    call_span,
-    class_probability,
-    span_vote,
-)
+from fieldwise.fields.word_calls import WordCall, call_of, call_span, span_vote, weighed_vote
 from fieldwise.fields.word_vote import WordVote
 from fieldwise.textract.document import Word
 
@@ -134,26 +128,7 @@ def name_calls(
         phrase = words[start:end]
         vote = span_vote(phrase, name_ids, calls)
         if vote is not None and heads is not None:
-            vote = _head_vote(phrase, name_ids, other_id, calls, heads)
+            likelihood = heads.likelihood([head_word(phrase[-1].text)])
+            vote = weighed_vote(phrase, likelihood, [*name_ids, other_id]) or vote
         if vote is not None:
             call_span(phrase, *vote, calls)
-
-
-def _head_vote(
-    phrase: list[Word],
-    name_ids: set[int],
-    other_id: int,
-    calls: dict[str, WordCall],
-    heads: WordVote,
-) -> tuple[int, float]:
-    """The phrase's class among the name fields and "other", and its probability: the tagger's
-    mean over the phrase's words times the head word's likelihood, normalised."""
-    classes = [*sorted(name_ids), other_id]
-    likelihood = heads.likelihood([head_word(phrase[-1].text)])
-    scores = [
-        likelihood[c] * sum(class_probability(w, c, calls) for w in phrase) / len(phrase)
-        for c in classes
-    ]
-    total = sum(scores)
-    best = max(range(len(classes)), key=lambda i: scores[i])
-    return classes[best], float(scores[best] / total) if total > 0 else 0.0

@@ -47,7 +47,7 @@ import numpy as np
 from fieldwise.fields.config import FieldConfig, Normalize
 from fieldwise.fields.date_spans import date_calls
 from fieldwise.fields.name_spans import name_calls
-from fieldwise.fields.word_calls import PROBABILITIES, WordCall, call_of, call_span
+from fieldwise.fields.word_calls import WordCall, call_of, call_span, weighed_vote
 from fieldwise.fields.word_vote import WordVote
 from fieldwise.textract.document import TextractDocument, Word
 
@@ -145,17 +145,8 @@ def _vote(
 ) -> tuple[int, float] | None:
     """The class and its probability: the tagger's mean over the value words, times the row
     label's likelihood where there is one (:mod:`fieldwise.fields.row_labels`)."""
-    rows = [words[k].block.get(PROBABILITIES) for k in expression.values]
-    lists = [r for r in rows if isinstance(r, list) and r]
-    if len(lists) != len(rows) or len({len(r) for r in lists}) != 1:
-        return None  # predictions without probabilities (or made elsewhere): trust the tags
-    mean = np.mean(np.asarray(lists, dtype=np.float64), axis=0)
-    label = evidence.get(expression_key(words, expression))
-    if label is not None and label.shape == mean.shape:
-        mean = mean * label
-        mean /= mean.sum()
-    best = int(np.argmax(mean))
-    return best, float(mean[best])
+    values = [words[k] for k in expression.values]
+    return weighed_vote(values, evidence.get(expression_key(words, expression)))
 
 
 def _line_calls(

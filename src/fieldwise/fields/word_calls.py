@@ -13,7 +13,10 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from fieldwise.textract.document import Word
 
@@ -82,3 +85,24 @@ def call_span(
     for k, word in enumerate(span):
         starts, ends = k == 0, k == len(span) - 1
         overrides[str(word.block["Id"])] = WordCall(class_id, confidence, starts, ends)
+
+
+def weighed_vote(
+    words: Sequence[Word], likelihood: np.ndarray | None, classes: Sequence[int] | None = None
+) -> tuple[int, float] | None:
+    """The class of a group of words and its probability: the model's class probabilities
+    averaged over the words, times a learned vote's ``likelihood`` (row label, head word) when
+    there is one, over ``classes`` (all by default), normalised. None when a word has no
+    probability row (predictions made elsewhere): then the tags are trusted as they are."""
+    rows = [w.block.get(PROBABILITIES) for w in words]
+    lists = [r for r in rows if isinstance(r, list) and r]
+    if not lists or len(lists) != len(rows) or len({len(r) for r in lists}) != 1:
+        return None
+    scores = np.mean(np.asarray(lists, dtype=np.float64), axis=0)
+    if likelihood is not None and likelihood.shape == scores.shape:
+        scores = scores * likelihood
+    keep = np.asarray(sorted(classes) if classes is not None else range(len(scores)))
+    kept = scores[keep]
+    total = kept.sum()
+    best = int(np.argmax(kept))
+    return int(keep[best]), float(kept[best] / total) if total > 0 else 0.0
