@@ -41,6 +41,13 @@ class PageWords:
     block_ids: list[str]  # the WORD blocks' Ids, for writing predictions back
     size: tuple[int, int] | None = None  # page image pixels when known
 
+    def lines(self) -> dict[int, list[int]]:
+        """{LINE number: the indexes of its words}, in reading order."""
+        found: dict[int, list[int]] = {}
+        for index, line in enumerate(self.line_index):
+            found.setdefault(line, []).append(index)
+        return found
+
 
 @dataclass(frozen=True, slots=True)
 class LabeledPage(PageWords):

@@ -40,10 +40,7 @@ def fit_name_heads(pages: Sequence[LabeledPage], config: FieldConfig) -> WordVot
 
     def examples() -> Iterator[tuple[list[str], int]]:
         for page in pages:
-            lines: dict[int, list[int]] = {}
-            for index, line in enumerate(page.line_index):
-                lines.setdefault(line, []).append(index)
-            for indexes in lines.values():
+            for indexes in page.lines().values():
                 texts = [page.words[i] for i in indexes]
                 for start, end in name_phrases(texts):
                     votes = Counter(page.labels[indexes[k]].class_id for k in range(start, end))

@@ -63,12 +63,9 @@ class PageExpression:
 
 def page_expressions(page: PageWords) -> Iterator[PageExpression]:
     """Every rate and amount expression of a page, line by line, with its label words."""
-    lines: dict[int, list[int]] = {}
-    for index, line in enumerate(page.line_index):
-        lines.setdefault(line, []).append(index)
     found = [
         (indexes, expression)
-        for indexes in lines.values()
+        for indexes in page.lines().values()
         for grammar in (RATE_GRAMMAR, AMOUNT_GRAMMAR)
         for expression in expressions([page.words[i] for i in indexes], grammar)
     ]

@@ -29,9 +29,7 @@ class TableCells:
     """A page's lines as boxes, to find the heading of a value's table cell."""
 
     def __init__(self, page: PageWords) -> None:
-        self.words: dict[int, list[int]] = {}
-        for index, line in enumerate(page.line_index):
-            self.words.setdefault(line, []).append(index)
+        self.words = page.lines()
         self.box = {
             line: (
                 min(page.boxes[i].left for i in indexes),
