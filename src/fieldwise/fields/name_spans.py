@@ -121,8 +121,10 @@ def name_calls(
     phrases = name_phrases([w.text for w in words])
     inside = {k for start, end in phrases for k in range(start, end)}
     for k, word in enumerate(words):
+        if k in inside:
+            continue
         call = call_of(word, calls)
-        if call is not None and call.class_id in name_ids and k not in inside:
+        if call is not None and call.class_id in name_ids:
             calls[str(word.block["Id"])] = WordCall(other_id, call.confidence, True)
     for start, end in phrases:
         phrase = words[start:end]

@@ -41,6 +41,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -99,9 +100,16 @@ class Expression:
     values: tuple[int, ...]  # indexes of its value words
 
 
-def expressions(texts: list[str], grammar: Grammar) -> list[Expression]:
+def expressions(texts: Sequence[str], grammar: Grammar) -> list[Expression]:
     """Maximal expressions in one line's words: opened by a value or an opener, closed by a
     value, every word between them a value or a joiner."""
+    return list(_expressions(tuple(texts), grammar))
+
+
+@lru_cache(maxsize=8192)
+def _expressions(texts: tuple[str, ...], grammar: Grammar) -> tuple[Expression, ...]:
+    # cached: field building reads each line twice, for the row-label evidence
+    # (row_labels.row_evidence) and for the calls (value_calls)
     roles = [grammar.role(t) for t in texts]
     found: list[Expression] = []
     i = 0
@@ -121,7 +129,7 @@ def expressions(texts: list[str], grammar: Grammar) -> list[Expression]:
         if values:
             found.append(Expression(run[0], run[-1] + 1, values))
         i = j
-    return found
+    return tuple(found)
 
 
 def _class_of(word: Word, calls: dict[str, WordCall]) -> int | None:
