@@ -37,6 +37,7 @@ from fieldwise.fields.run import document_result
 from fieldwise.fields.votes import fit_votes, load_votes, missing_votes
 from fieldwise.ingest.options import IngestOptions
 from fieldwise.ingest.runner import ingest
+from fieldwise.model.links import LINKS_FILE, fit_links, save_links
 from fieldwise.model.predict import Tagger
 from fieldwise.model.train import TrainOptions, changed_options, split_validation, train
 from fieldwise.textract.document import TextractDocument
@@ -111,6 +112,8 @@ def main() -> None:
             console.print(f"fold {fold}: reusing the model in {out}")
             if missing_votes(out, fields):  # folders trained before a vote existed
                 fit_votes(out, train_pages, fields)
+            if not (out / LINKS_FILE).exists():  # nor before the boundary model
+                save_links(out, fit_links(fit))
         else:
             best_f1 = train(fit, val, fields, out, options, resume=False).best_f1
             train_minutes, reused = (time.perf_counter() - fold_started) / 60, False

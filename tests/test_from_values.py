@@ -82,6 +82,22 @@ def test_values_split_over_lines_get_one_box_per_line(weak_labels: FromValuesRes
     assert multi_line == weak_labels.boxes
 
 
+def test_a_value_drawn_as_several_boxes_is_one_entity(
+    weak_labels: FromValuesResult, card_fields: FieldConfig
+) -> None:
+    """The line boxes of a wrapped address carry one entity number: its words begin a box on
+    each line (the tagger's B-), yet the boundary model reads them as one entity."""
+    wrapped = 0
+    for page in load_labeled_pages(weak_labels.manifest, card_fields):
+        for a, b in zip(page.labels, page.labels[1:], strict=False):
+            if a.box_index is None or b.box_index is None or a.box_index == b.box_index:
+                continue
+            if a.entity == b.entity:
+                assert a.class_id == b.class_id and b.begins
+                wrapped += 1
+    assert wrapped > 20
+
+
 def _crafted() -> tuple[Manifest, FieldConfig]:
     """One page: a hyphenated value across a line break, a two-column row, a decoy "None"."""
     rows = [

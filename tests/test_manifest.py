@@ -44,7 +44,7 @@ def test_reference_manifests_load_with_their_labels(job: str) -> None:
 
 
 def test_labels_round_trip_through_a_file(tmp_path: Path) -> None:
-    boxes = [LabelBox(1, Box(0.1, 0.2, 0.5, 0.25)), LabelBox(0, Box(0.0, 0.0, 1.0, 0.1))]
+    boxes = [LabelBox(1, Box(0.1, 0.2, 0.5, 0.25), entity=7), LabelBox(0, Box(0.0, 0.0, 1.0, 0.1))]
     labels = BoxLabels.from_label_boxes(boxes, 1275, 1650, ["a", "b", "other"])
     record = PageRecord({"source-ref": "p.png", "page-num": 2, "extra": [1]}).with_labels(
         "label", labels, job_name="t"
@@ -55,7 +55,7 @@ def test_labels_round_trip_through_a_file(tmp_path: Path) -> None:
     back = again.labels("label")
     assert back is not None and back.class_map == {0: "a", 1: "b", 2: "other"}
     for a, b in zip(back.label_boxes(), boxes, strict=True):
-        assert a.class_id == b.class_id
+        assert a.class_id == b.class_id and a.entity == b.entity
         assert all(abs(x - y) < 1e-3 for x, y in zip(a.box, b.box, strict=True))
     assert again.data["label-metadata"]["type"] == "groundtruth/object-detection"
 
@@ -101,6 +101,15 @@ def test_bad_lines_are_named(tmp_path: Path, line: str, reason: str) -> None:
                 "annotations": [{"class_id": 0, "left": 1, "top": 1, "width": "5", "height": 1}],
             },
             "width must be a number",
+        ),
+        (
+            {
+                "image_size": [{"width": 9, "height": 9}],
+                "annotations": [
+                    {"class_id": 0, "left": 1, "top": 1, "width": 5, "height": 1, "entity": "a"}
+                ],
+            },
+            "entity must be an integer",
         ),
     ],
 )

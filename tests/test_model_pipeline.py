@@ -51,7 +51,7 @@ def smoke_model(pages, tmp_path_factory: pytest.TempPathFactory) -> Path:  # typ
 
 def test_smoke_training_writes_a_complete_model_folder(smoke_model: Path) -> None:
     for name in ("config.json", "model.safetensors", "tokenizer.json", "fields.yaml",
-                 "fieldwise.json", "metrics.json", "command.txt"):  # fmt: skip
+                 "fieldwise.json", "metrics.json", "command.txt", "links.json"):  # fmt: skip
         assert (smoke_model / name).is_file(), name
     assert not (smoke_model / "checkpoint.pt").exists()  # removed once training ends
     metrics = json.loads((smoke_model / "metrics.json").read_text())
@@ -179,6 +179,9 @@ def test_bad_model_folders_are_named(tmp_path: Path, smoke_model: Path) -> None:
     for f in smoke_model.iterdir():
         if f.is_file():
             (broken / f.name).write_bytes(f.read_bytes())
+    (broken / "links.json").write_text("[]")
+    with pytest.raises(ModelFolderError, match="links.json: not a links file"):
+        load_model_folder(broken)
     (broken / "fields.yaml").write_text("- name: a\n- name: b\n")
     with pytest.raises(ModelFolderError, match="differ"):
         load_model_folder(broken)

@@ -27,6 +27,19 @@ def test_ties_go_to_the_lowest_class_id_whatever_the_box_order() -> None:
     assert label_words([word], boxes[::-1], OTHER)[0].class_id == 1
 
 
+def test_boxes_of_one_entity_number_are_one_entity() -> None:
+    words = [Box(0.1, 0.1, 0.2, 0.15), Box(0.1, 0.2, 0.2, 0.25), Box(0.5, 0.2, 0.6, 0.25)]
+    boxes = [
+        LabelBox(2, Box(0.05, 0.05, 0.3, 0.16), entity=4),  # a value's first line
+        LabelBox(2, Box(0.05, 0.18, 0.3, 0.26), entity=4),  # and its second
+        LabelBox(2, Box(0.45, 0.18, 0.7, 0.26)),  # another value, no number: its own
+    ]
+    labels = label_words(words, boxes, OTHER)
+    assert [lb.begins for lb in labels] == [True, True, True]  # each box begins (BIO)
+    assert labels[0].entity == labels[1].entity == 4
+    assert labels[2].entity not in (None, 4)
+
+
 def test_bio_starts_a_new_entity_where_a_box_starts() -> None:
     words = [Box(0.1 * i, 0.1, 0.1 * i + 0.08, 0.15) for i in range(6)]
     boxes = [

@@ -72,7 +72,7 @@ def _unify(labels: BoxLabels, names: dict[str, int], where: str) -> BoxLabels:
             taken = set(names.values())
             class_id = a.class_id if a.class_id not in taken else max(taken) + 1
             names[name] = class_id
-        annotations.append(BoxAnnotation(class_id, a.left, a.top, a.width, a.height))
+        annotations.append(BoxAnnotation(class_id, a.left, a.top, a.width, a.height, a.entity))
     return BoxLabels(labels.width, labels.height, tuple(annotations), {}, labels.depth)
 
 

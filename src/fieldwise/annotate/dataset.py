@@ -92,7 +92,7 @@ def _map_classes(
         if name is None:
             raise ValueError(f"{where}: class id {b.class_id} is not in the line's class-map")
         try:
-            mapped.append(LabelBox(fields.class_id(name), b.box))
+            mapped.append(LabelBox(fields.class_id(name), b.box, b.entity))
         except KeyError:
             raise ValueError(
                 f"{where}: class {name!r} is not a field of the configuration "

@@ -175,5 +175,6 @@ def _labels(
             ) from None
         box, turned = _pixels(value, *size)
         rotated += turned
-        annotations.append(BoxAnnotation(class_id, *(round(v, 2) for v in box)))
+        left, top, width, height = (round(v, 2) for v in box)
+        annotations.append(BoxAnnotation(class_id, left, top, width, height))
     return BoxLabels(size[0], size[1], tuple(annotations), class_map), rotated

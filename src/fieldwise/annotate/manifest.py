@@ -63,18 +63,22 @@ class BoxAnnotation:
     top: float
     width: float
     height: float
+    entity: int | None = None  # boxes sharing this number are parts of one entity (optional key)
 
     def to_json(self) -> dict[str, Any]:
         def num(v: float) -> float | int:
             return int(v) if float(v).is_integer() else round(v, 2)
 
-        return {
+        out: dict[str, Any] = {
             "class_id": self.class_id,
             "left": num(self.left),
             "top": num(self.top),
             "width": num(self.width),
             "height": num(self.height),
         }
+        if self.entity is not None:
+            out["entity"] = self.entity
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +102,7 @@ class BoxLabels:
                     (a.left + a.width) / self.width,
                     (a.top + a.height) / self.height,
                 ).clamp(),
+                a.entity,
             )
             for a in self.annotations
         ]
@@ -119,6 +124,7 @@ class BoxLabels:
                 round(b.box.top * height, 1),
                 round(b.box.width * width, 1),
                 round(b.box.height * height, 1),
+                b.entity,
             )
             for b in boxes
         )
@@ -164,7 +170,10 @@ def parse_box_labels(value: Any, metadata: Any) -> BoxLabels:
         ]
         if box[2] < 0 or box[3] < 0:
             raise ValueError(f"annotations[{i}] has a negative width or height")
-        annotations.append(BoxAnnotation(class_id, *box))
+        entity = a.get("entity")
+        if entity is not None and (isinstance(entity, bool) or not isinstance(entity, int)):
+            raise ValueError(f"annotations[{i}].entity must be an integer, got {entity!r}")
+        annotations.append(BoxAnnotation(class_id, box[0], box[1], box[2], box[3], entity))
     class_map: dict[int, str] = {}
     raw_map = metadata.get("class-map", {}) if isinstance(metadata, dict) else {}
     if not isinstance(raw_map, dict):

@@ -257,12 +257,14 @@ def place_boxes(
     other = len(class_names) - 1
     intended = [other] * len(boxes)
     segments: list[tuple[int, list[int]]] = []  # (class id, word indices on one line)
-    for class_id, (start, end) in spans:
+    entity: list[int] = []  # per segment: the span it is part of (one value, one entity)
+    for number, (class_id, (start, end)) in enumerate(spans):
         for index in range(start, end):
             intended[index] = class_id
         for index in range(start, end):
             if index == start or lines[index] != lines[index - 1]:
                 segments.append((class_id, []))
+                entity.append(number)
             segments[-1][1].append(index)
     split: set[int] = set()
     for _ in range(3):
@@ -270,10 +272,13 @@ def place_boxes(
         owner: list[int] = []  # segment of each box
         for number, (class_id, indices) in enumerate(segments):
             if number in split:
-                label_boxes += [LabelBox(class_id, shrink(boxes[i])) for i in indices]
+                label_boxes += [LabelBox(class_id, shrink(boxes[i]), entity[number])
+                                for i in indices]  # fmt: skip
                 owner += [number] * len(indices)
             else:
-                label_boxes.append(LabelBox(class_id, union(boxes[i] for i in indices)))
+                label_boxes.append(
+                    LabelBox(class_id, union(boxes[i] for i in indices), entity[number])
+                )
                 owner.append(number)
         labels = BoxLabels.from_label_boxes(label_boxes, size[0], size[1], class_names)
         got = label_words(boxes, labels.label_boxes(), other)

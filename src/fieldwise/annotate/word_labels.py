@@ -3,6 +3,9 @@
 A word takes a class when at least half of its area lies inside one box of that class; when
 boxes of several classes qualify, the lowest class id wins; otherwise the word is "other" (the
 last class id). In the ``bio`` scheme a new entity begins at the first word of each box.
+Boxes may name the entity they belong to (``entity``): labels made from known values draw a
+value that wraps over lines, or that had to be boxed word by word, as several boxes of one
+entity, and the boundary model (:mod:`fieldwise.model.links`) must read them as one.
 
 Example::
 
@@ -27,6 +30,7 @@ class LabelBox:
 
     class_id: int
     box: Box
+    entity: int | None = None  # boxes with one entity number are one entity; None: its own
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +38,7 @@ class WordLabel:
     class_id: int
     box_index: int | None  # the box the class came from (None for "other")
     begins: bool  # the first word of its box in reading order (BIO's B-)
+    entity: int | None = None  # the entity of its box: its entity number, else -1 - box index
 
 
 def _inside_share(word: Box, box: Box) -> float:
@@ -58,7 +63,9 @@ def label_words(words: Sequence[Box], boxes: Sequence[LabelBox], other_id: int) 
             previous_box = None
             continue
         class_id, _, index = best
-        labels.append(WordLabel(class_id, index, index != previous_box))
+        number = boxes[index].entity
+        entity = number if number is not None else -1 - index
+        labels.append(WordLabel(class_id, index, index != previous_box, entity))
         previous_box = index
     return labels
 

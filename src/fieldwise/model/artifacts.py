@@ -3,7 +3,8 @@
 ``MODEL/`` holds the Hugging Face weights and config (``config.json``, ``model.safetensors``),
 the tokenizer, ``fields.yaml`` (the field configuration it was trained for), ``fieldwise.json``
 (label scheme, window, feature version, base model, the exact command), ``metrics.json``
-(training history), the votes field building weighs in (:mod:`fieldwise.fields.votes`:
+(training history), ``links.json`` (the entity-boundary model decoding weighs in,
+:mod:`fieldwise.model.links`), the votes field building weighs in (:mod:`fieldwise.fields.votes`:
 ``row_labels.json`` for rates and fees, ``name_heads.json`` for names) and, after
 ``export-onnx``, ``model.onnx`` / ``model.int8.onnx``.
 
@@ -26,6 +27,7 @@ from fieldwise.fields.config import FieldConfig, load_fields
 from fieldwise.model.build import LayoutTagger
 from fieldwise.model.encode import EncodeOptions
 from fieldwise.model.features import FEATURES_VERSION
+from fieldwise.model.links import LinkModel, load_links
 from fieldwise.model.scheme import Scheme, label_names
 
 INFO_FILE = "fieldwise.json"
@@ -66,6 +68,7 @@ class LoadedModel:
     fields: FieldConfig
     info: ModelInfo
     path: Path
+    links: LinkModel | None = None  # entity-boundary model (folders trained before: None)
 
 
 def make_info(
@@ -150,7 +153,11 @@ def load_model_folder(path: str | Path) -> LoadedModel:
     model.eval()
     # the weights decide whether row context is fed (folders saved before the info said so)
     info = info.model_copy(update={"row_context": model.row_context is not None})
-    return LoadedModel(model, tokenizer, fields, info, folder)
+    try:
+        links = load_links(folder)
+    except ValueError as exc:
+        raise ModelFolderError(str(exc)) from None
+    return LoadedModel(model, tokenizer, fields, info, folder, links)
 
 
 def check_fields_match(loaded_classes: list[str], fields: FieldConfig, where: str) -> None:

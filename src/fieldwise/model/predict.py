@@ -2,7 +2,8 @@
 
 A backend turns a padded batch (numpy arrays) into logits; :class:`TorchBackend` runs the
 PyTorch weights, ``fieldwise.model.onnx.OnnxBackend`` an exported ONNX file. :class:`Tagger`
-does the rest the same way for both: windows, softmax, merging per word, BIO collapsing.
+does the rest the same way for both: windows, softmax, merging per word, BIO decoding (with
+the folder's entity-boundary model, :mod:`fieldwise.model.links`, when it has one).
 
 Enrichment adds to each WORD ``PredictedClass`` (int; the last id is "other"),
 ``PredictedClassConfidence`` (0–1) and ``ClassificationProbabilities`` (one per class), and a BIO
@@ -37,8 +38,9 @@ from fieldwise.fields.word_calls import (
 )
 from fieldwise.model.artifacts import LoadedModel, ModelInfo, load_model_folder
 from fieldwise.model.encode import EncodedPage, collate, encode_page, merge_windows
+from fieldwise.model.links import LinkModel
 from fieldwise.model.runtime import setup_threads
-from fieldwise.model.scheme import class_probabilities, decode_tags, tag_class_ids
+from fieldwise.model.scheme import Scheme, class_probabilities, decode_tags, tag_class_ids
 from fieldwise.textract.document import TextractDocument
 
 
@@ -104,6 +106,16 @@ class PagePrediction:
     class_probs: np.ndarray  # (words, classes)
 
 
+def decode_page(
+    prob: np.ndarray, page: PageWords, info: ModelInfo, links: LinkModel | None
+) -> list[str]:
+    """BIO tags of a page's words: the scheme's decoding, lines kept whole if the model was
+    trained so, boundaries weighed with the folder's link model when it has one."""
+    lines = page.line_index if info.keep_lines else None
+    pairs = links.probabilities(page) if links is not None and info.scheme is Scheme.bio else None
+    return decode_tags(prob, info.scheme, info.class_names, lines, pairs)
+
+
 class Tagger:
     """A model plus the way it was trained to be fed: pages in, word classes out."""
 
@@ -134,8 +146,7 @@ class Tagger:
             if not page.words:
                 out.append(PagePrediction([], [], np.zeros((0, len(names)), dtype=np.float32)))
                 continue
-            lines = page.line_index if self.info.keep_lines else None
-            tags = decode_tags(prob, self.info.scheme, names, lines)
+            tags = decode_page(prob, page, self.info, self.loaded.links)
             cls_probs = class_probabilities(prob, self.info.scheme, len(names))
             out.append(PagePrediction(tags, tag_class_ids(tags, names), cls_probs))
         return out

@@ -80,12 +80,29 @@ def _within_line(num_classes: int) -> np.ndarray:
     return allowed
 
 
+def _link_masks(num_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """[prev, next] masks of the transitions a link probability weighs: going on with an entity
+    (into ``I-``), and starting one right after another (entity into ``B-``)."""
+    n = num_labels(Scheme.bio, num_classes)
+    inside = [2 * c + 1 for c in range(num_classes - 1)]
+    begin = [2 * c for c in range(num_classes - 1)]
+    goes_on, restarts = np.zeros((n, n)), np.zeros((n, n))
+    goes_on[:, inside] = 1.0
+    restarts[np.ix_(begin + inside, begin)] = 1.0
+    return goes_on, restarts
+
+
 def viterbi_bio(
-    probs: np.ndarray, num_classes: int, line_index: Sequence[int] | None = None
+    probs: np.ndarray,
+    num_classes: int,
+    line_index: Sequence[int] | None = None,
+    links: np.ndarray | None = None,
 ) -> list[int]:
     """The most probable BIO-valid label sequence (stops a lone ``I-`` from starting an entity).
 
     With ``line_index``, a LINE is never split: an entity may begin only at a line's first word.
+    With ``links`` (per neighbour pair, the probability that both words are one entity:
+    :mod:`fieldwise.model.links`) entity boundaries weigh the page's evidence too.
     """
     n_words, n_labels = probs.shape
     if n_words == 0:
@@ -96,9 +113,15 @@ def viterbi_bio(
     start = np.array([-1e9 if i % 2 == 1 and i < n_labels - 1 else 0.0 for i in range(n_labels)])
     score = logp[0] + start
     back = np.zeros((n_words, n_labels), dtype=np.int64)
+    if links is not None:
+        goes_on, restarts = _link_masks(num_classes)
+        link = np.clip(np.asarray(links, dtype=np.float64), 1e-4, 1 - 1e-4)
+        log_link, log_break = np.log(link), np.log1p(-link)
     for t in range(1, n_words):
         same_line = line_index is not None and line_index[t] == line_index[t - 1]
         total = score[:, None] + (within if same_line else across)
+        if links is not None:
+            total = total + goes_on * log_link[t - 1] + restarts * log_break[t - 1]
         back[t] = total.argmax(axis=0)
         score = total.max(axis=0) + logp[t]
     path = [int(score.argmax())]
@@ -112,11 +135,12 @@ def decode_tags(
     scheme: Scheme,
     class_names: Sequence[str],
     line_index: Sequence[int] | None = None,
+    links: np.ndarray | None = None,
 ) -> list[str]:
     """Word-level BIO tags from word probabilities, whatever the scheme the model was trained in.
 
     ``io``: each run of one class is an entity. ``bio``: Viterbi over valid transitions, lines
-    kept whole when ``line_index`` is given.
+    kept whole when ``line_index`` is given, boundaries weighed with ``links`` when given.
     """
     num_classes = len(class_names)
     other = num_classes - 1
@@ -130,7 +154,7 @@ def decode_tags(
                 tags.append(f"{'I' if cid == previous else 'B'}-{class_names[cid]}")
             previous = cid
         return tags
-    path = viterbi_bio(probs, num_classes, line_index)
+    path = viterbi_bio(probs, num_classes, line_index, links)
     return [
         "O" if lab == 2 * other else f"{'B' if lab % 2 == 0 else 'I'}-{class_names[lab // 2]}"
         for lab in path

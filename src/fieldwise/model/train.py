@@ -32,13 +32,14 @@ from fieldwise.annotate.word_labels import bio_tags
 from fieldwise.fields.config import FieldConfig
 from fieldwise.fields.votes import fit_votes
 from fieldwise.model import augment
-from fieldwise.model.artifacts import METRICS_FILE, make_info, save_model_folder
+from fieldwise.model.artifacts import METRICS_FILE, ModelInfo, make_info, save_model_folder
 from fieldwise.model.build import LayoutTagger, build_model
 from fieldwise.model.encode import IGNORE, EncodeOptions, Window, collate, encode_page
+from fieldwise.model.links import LinkModel, fit_links, save_links
 from fieldwise.model.metrics import evaluate_tags
-from fieldwise.model.predict import TorchBackend, window_probabilities
+from fieldwise.model.predict import TorchBackend, decode_page, window_probabilities
 from fieldwise.model.runtime import bf16_supported, setup_threads
-from fieldwise.model.scheme import Scheme, decode_tags, num_labels, word_label_ids
+from fieldwise.model.scheme import Scheme, num_labels, word_label_ids
 
 CHECKPOINT = "checkpoint.pt"
 
@@ -292,23 +293,19 @@ def evaluate_model(
     model: LayoutTagger,
     tokenizer: Any,
     pages: Sequence[LabeledPage],
-    class_names: Sequence[str],
-    scheme: Scheme,
-    encode: EncodeOptions,
+    info: ModelInfo,
+    links: LinkModel | None,
     bf16: bool = False,
-    keep_lines: bool = False,
 ) -> dict[str, Any]:
     """Validation metrics of ``model`` on labelled pages, decoded as ``predict`` decodes."""
-    encoded = [encode_page(p, tokenizer, encode) for p in pages]
+    encoded = [encode_page(p, tokenizer, info.encode_options) for p in pages]
     probs = window_probabilities(TorchBackend(model, bf16), encoded)
-    gold = [bio_tags(p.labels, class_names) for p in pages]
+    gold = [bio_tags(p.labels, info.class_names) for p in pages]
     pred = [
-        decode_tags(pr, scheme, class_names, p.line_index if keep_lines else None)
-        if len(pr)
-        else []
+        decode_page(pr, p, info, links) if len(pr) else []
         for pr, p in zip(probs, pages, strict=True)
     ]
-    return evaluate_tags(gold, pred, class_names)
+    return evaluate_tags(gold, pred, info.class_names)
 
 
 def train(
@@ -378,6 +375,8 @@ def train(
     best_f1, best_epoch, start_epoch, elapsed_before = -1.0, -1, 0, 0.0
     out.mkdir(parents=True, exist_ok=True)
     fit_votes(out, [*train_pages, *val_pages], fields)  # seconds; the tagger's later
+    links = fit_links(train_pages, options.seed)
+    save_links(out, links)
     checkpoint = out / CHECKPOINT
     if resume and checkpoint.exists():
         state = torch.load(checkpoint, map_location="cpu", weights_only=False)
@@ -431,9 +430,7 @@ def train(
         record: dict[str, Any] = {"epoch": epoch + 1, "loss": float(np.mean(losses))}
         kept: LayoutTagger = averaged.module if averaged is not None else model  # type: ignore[assignment]
         if val_pages:
-            metrics = evaluate_model(
-                kept, tokenizer, val_pages, names, options.scheme, encode, bf16, keep_lines
-            )
+            metrics = evaluate_model(kept, tokenizer, val_pages, info, links, bf16)
             record.update({k: metrics[k] for k in ("entity_f1", "acc", "focus_acc")})
         minutes = elapsed_before / 60 + (time.monotonic() - started) / 60
         record["minutes"] = round(minutes, 3)
