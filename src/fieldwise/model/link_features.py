@@ -38,12 +38,25 @@ def _caps(word: str) -> bool:
     return word.isupper() and any(ch.isalpha() for ch in word)
 
 
-def _word_shape(a: str, b: str) -> list[float]:
-    return [
-        a.endswith(":"), a.endswith("."), a.endswith(","), a.endswith(";"),
-        _caps(a), _caps(b), b[:1].isupper(), a[:1].isupper(), b[:1].isdigit(),
-        any(ch.isdigit() for ch in a), b.startswith("("), a.endswith(")"), len(a), len(b),
-    ]  # fmt: skip
+def _word_flags(words: list[str]) -> dict[str, np.ndarray]:
+    """Per word, the shape facts the pairs read (computed once per word, not per pair)."""
+    flags = {
+        "colon": [w.endswith(":") for w in words],
+        "period": [w.endswith(".") for w in words],
+        "comma": [w.endswith(",") for w in words],
+        "semicolon": [w.endswith(";") for w in words],
+        "caps": [_caps(w) for w in words],
+        "capitalised": [w[:1].isupper() for w in words],
+        "digit_first": [w[:1].isdigit() for w in words],
+        "has_digit": [any(ch.isdigit() for ch in w) for w in words],
+        "open_paren": [w.startswith("(") for w in words],
+        "close_paren": [w.endswith(")") for w in words],
+        "length": [len(w) for w in words],
+        "mark_first": [w[:1] in _BOX_MARKS for w in words],
+        "mark": [w in _BOX_MARKS for w in words],
+        "filler": [bool(w) and all(ch in "_.-" for ch in w) for w in words],
+    }
+    return {k: np.asarray(v, dtype=np.float64) for k, v in flags.items()}
 
 
 def pair_features(page: PageWords) -> np.ndarray:
@@ -55,32 +68,38 @@ def pair_features(page: PageWords) -> np.ndarray:
     left, top, right, bottom = boxes.T
     height = np.maximum(bottom - top, 1e-3)
     lines = np.asarray(page.line_index)
-    members = page.lines()
-    line_left = {k: left[v].min() for k, v in members.items()}
-    line_right = {k: right[v].max() for k, v in members.items()}
-    first = {v[0] for v in members.values()}
-    last = {v[-1] for v in members.values()}
-    words = page.words
-    rows = []
-    for i in range(n - 1):
-        j = i + 1
-        a, b = words[i], words[j]
-        h = (height[i] + height[j]) / 2
-        rows.append([
-            lines[i] == lines[j], (left[j] - right[i]) / h, (top[j] - bottom[i]) / h,
-            (left[j] - left[i]) / h, np.log(height[j] / height[i]),
-            (left[j] - line_left[lines[i]]) / h, (top[j] - top[i]) / h,
-            *_word_shape(a, b),
-            i in last, j in first, (line_right[lines[i]] - right[i]) / h,
-            (right[i] - left[i]) / max(len(a), 1) / h,
-            b[:1] in _BOX_MARKS, a in _BOX_MARKS, bool(a) and all(ch in "_.-" for ch in a),
-            b.endswith(":"), (right[j] - left[j]) / h,
-        ])  # fmt: skip
-    base = np.asarray(rows, dtype=np.float64)
-    return np.concatenate([base, _context(base, lines, words)], axis=1).astype(np.float32)
+    _, line_of = np.unique(lines, return_inverse=True)
+    line_left = np.full(line_of.max() + 1, np.inf)
+    line_right = np.full(line_of.max() + 1, -np.inf)
+    np.minimum.at(line_left, line_of, left)
+    np.maximum.at(line_right, line_of, right)
+    first = np.zeros(n, dtype=bool)
+    first[np.unique(line_of, return_index=True)[1]] = True
+    last = np.zeros(n, dtype=bool)
+    last[n - 1 - np.unique(line_of[::-1], return_index=True)[1]] = True
+    f = _word_flags(page.words)
+    a, b = slice(0, n - 1), slice(1, n)  # the pair's first and second word
+    h = (height[a] + height[b]) / 2
+    base = np.stack(
+        [
+            lines[a] == lines[b], (left[b] - right[a]) / h, (top[b] - bottom[a]) / h,
+            (left[b] - left[a]) / h, np.log(height[b] / height[a]),
+            (left[b] - line_left[line_of[a]]) / h, (top[b] - top[a]) / h,
+            f["colon"][a], f["period"][a], f["comma"][a], f["semicolon"][a],
+            f["caps"][a], f["caps"][b], f["capitalised"][b], f["capitalised"][a],
+            f["digit_first"][b], f["has_digit"][a], f["open_paren"][b], f["close_paren"][a],
+            f["length"][a], f["length"][b],
+            last[a], first[b], (line_right[line_of[a]] - right[a]) / h,
+            (right[a] - left[a]) / np.maximum(f["length"][a], 1) / h,
+            f["mark_first"][b], f["mark"][a], f["filler"][a],
+            f["colon"][b], (right[b] - left[b]) / h,
+        ],
+        axis=1,
+    ).astype(np.float64)  # fmt: skip
+    return np.concatenate([base, _context(base, lines, f["colon"])], axis=1).astype(np.float32)
 
 
-def _context(base: np.ndarray, lines: np.ndarray, words: list[str]) -> np.ndarray:
+def _context(base: np.ndarray, lines: np.ndarray, colon: np.ndarray) -> np.ndarray:
     """How a pair's gaps compare with the page's and its neighbours' (a gap is wide or narrow
     only against the others), and the colons one word further out."""
     same = base[:, 0] > 0.5
@@ -90,7 +109,6 @@ def _context(base: np.ndarray, lines: np.ndarray, words: list[str]) -> np.ndarra
     nan = np.array([np.nan])
     x_on_row = np.where(same, gap_x, np.nan)
     counts = np.bincount(lines)
-    colon = np.array([w.endswith(":") for w in words], dtype=np.float64)
     return np.stack(
         [
             gap_x - typical_x,
