@@ -227,6 +227,9 @@ def test_line_end_hyphen_is_rejoined() -> None:
         (normalize_address, "Voorhees, NJ 08043.", None),  # a wrapped address's last line
         (normalize_address, "ID CLITE014 1203903", None),
         (normalize_address, "System, 28", None),
+        (normalize_address, "P.O. Box 15298, Wilmington, DE", None),  # a wrapped first line
+        (normalize_address, "P.O. Box 653064 Dallas, TX", None),  # the box number is no PIN
+        (normalize_address, "P. O. Box 6352 Fargo, ND 58125", "P. O. Box 6352 Fargo, ND 58125"),
     ],
 )
 def test_normalisers(parse, text, expected) -> None:  # type: ignore[no-untyped-def]
@@ -248,7 +251,8 @@ def test_values_the_parser_cannot_read_are_rejected_not_selected() -> None:
                 [("up", 0, 0.99, 99), ("to", 0, 0.99, 99), ("and", other, 0.9, 99)],
                 [("$95", 0, 0.6, 99)],
                 [("ID", 1, 0.9, 99), ("CL14", 1, 0.9, 99), ("and", other, 0.9, 99)],
-                [("PO", 1, 0.8, 99), ("Box", 1, 0.8, 99), ("6500", 1, 0.8, 99)],
+                [("PO", 1, 0.8, 99), ("Box", 1, 0.8, 99), ("6500,", 1, 0.8, 99),
+                 ("Dover,", 1, 0.8, 99), ("DE", 1, 0.8, 99), ("19850", 1, 0.8, 99)],  # fmt: skip
                 [("CFB01072", 2, 0.9, 99)],
             ]
         ]
@@ -258,7 +262,9 @@ def test_values_the_parser_cannot_read_are_rejected_not_selected() -> None:
     assert (annual["Value"], annual["NormalizedValue"]) == ("$95", "95.00 USD")
     assert annual["Confidence"] == pytest.approx(0.6)  # "up to" takes no share of it
     assert [r["Text"] for r in annual["Rejected"]] == ["up to"]
-    assert [v["Value"] for v in fields["Provider Address"]["Values"]] == ["PO Box 6500"]
+    assert [v["Value"] for v in fields["Provider Address"]["Values"]] == [
+        "PO Box 6500, Dover, DE 19850"
+    ]
     assert fields["Provider Address"]["NumDetections"] == 1
     assert fields["Effective"]["Value"] == "CFB01072"  # reject_unparsed: false keeps it
     assert fields["Effective"]["NormalizedValue"] is None

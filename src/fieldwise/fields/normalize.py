@@ -157,13 +157,18 @@ _PO_BOX = re.compile(r"\bP\.?\s?O\.?\s+Box\b|\bpost\s+office\s+box\b", re.IGNORE
 _HOUSE_NUMBER = re.compile(r"\b\d{1,6}[A-Za-z]?\b")
 
 
+_BOX_NUMBER = re.compile(r"\s*(?:no\.?|#)?\s*[\w-]*", re.IGNORECASE)
+
+
 def normalize_address(text: str) -> str | None:
-    """A postal address, whitespace collapsed; None unless it has a P.O. box, or a postcode (US
-    ZIP, Indian PIN, UK or Canadian) with a house number before it ("28 Liberty Street, …",
-    "Hauptstraße 5, 10115 Berlin"): a street fragment, a form code or a city and postcode
-    alone ("Voorhees, NJ 08043", a wrapped address's last line) is not an address."""
-    if _PO_BOX.search(text):
-        return normalize_text(text)
+    """A postal address, whitespace collapsed; None unless it ends in a postcode (US ZIP,
+    Indian PIN, UK or Canadian) with a P.O. box or a house number before it ("28 Liberty
+    Street, …", "Hauptstraße 5, 10115 Berlin"): a street fragment, a form code, a city and
+    postcode alone ("Voorhees, NJ 08043", a wrapped address's last line) or a box without its
+    town ("P.O. Box 15298, Wilmington, DE", a wrapped address's first line) is not one."""
+    if box := _PO_BOX.search(text):
+        number = _BOX_NUMBER.match(text, box.end())  # "15298" in "Box 15298" is no postcode
+        return normalize_text(text) if _POSTCODE.search(text, number.end()) else None
     postcodes = list(_POSTCODE.finditer(text))
     if not postcodes or not _HOUSE_NUMBER.search(text[: postcodes[-1].start()]):
         return None
