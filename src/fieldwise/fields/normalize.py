@@ -168,7 +168,8 @@ def normalize_address(text: str) -> str | None:
     town ("P.O. Box 15298, Wilmington, DE", a wrapped address's first line) is not one."""
     if box := _PO_BOX.search(text):
         number = _BOX_NUMBER.match(text, box.end())  # "15298" in "Box 15298" is no postcode
-        return normalize_text(text) if _POSTCODE.search(text, number.end()) else None
+        after = number.end() if number else box.end()
+        return normalize_text(text) if _POSTCODE.search(text, after) else None
     postcodes = list(_POSTCODE.finditer(text))
     if not postcodes or not _HOUSE_NUMBER.search(text[: postcodes[-1].start()]):
         return None
