@@ -37,6 +37,7 @@ from fieldwise.fields.run import document_result
 from fieldwise.fields.votes import fit_votes, load_votes, missing_votes
 from fieldwise.ingest.options import IngestOptions
 from fieldwise.ingest.runner import ingest
+from fieldwise.model.artifacts import INFO_FILE, load_info, trained_class_names
 from fieldwise.model.links import LINKS_FILE, fit_links, save_links
 from fieldwise.model.predict import Tagger
 from fieldwise.model.train import TrainOptions, changed_options, split_validation, train
@@ -114,6 +115,10 @@ def main() -> None:
                 fit_votes(out, train_pages, fields)
             if not (out / LINKS_FILE).exists():  # nor before the boundary model
                 save_links(out, fit_links(fit))
+            info = load_info(out)[0]
+            if info.trained_classes is None:  # nor before the folder named its trained fields
+                info.trained_classes = trained_class_names(fit, fields)
+                (out / INFO_FILE).write_text(info.model_dump_json(indent=2), encoding="utf-8")
         else:
             best_f1 = train(fit, val, fields, out, options, resume=False).best_f1
             train_minutes, reused = (time.perf_counter() - fold_started) / 60, False

