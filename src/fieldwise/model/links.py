@@ -1,20 +1,20 @@
 """Entity boundaries learned from the page: does word i+1 go on the entity of word i?
 
 A gradient-boosted tree model on :mod:`fieldwise.model.link_features`, fitted by ``train`` in
-about a second on the training labels (every reading-order pair whose two words both lie in
-labelled boxes: 1 when they are one entity, 0 when two) and saved as ``MODEL/links.json``. Decoding
-multiplies it into the tagger's BIO probabilities (:func:`fieldwise.model.scheme.viterbi_bio`):
-continuing an entity (``I-``) weighs in *p*, starting a new one right after another weighs in
-*1 − p*. On FUNSD's 15 held-out forms this took the same four trained taggers from 0.553–0.574
-to 0.610–0.633 entity F1 (README).
+about two seconds on the training labels (every reading-order pair whose two words both lie in
+labelled boxes: 1 when they are one entity, 0 when two) and saved as ``MODEL/links.json``.
+Decoding multiplies it into the tagger's BIO probabilities
+(:func:`fieldwise.model.scheme.viterbi_bio`): continuing an entity (``I-``) weighs in *p*,
+starting a new one right after another weighs in *1 − p*. On FUNSD's 15 held-out forms this
+took four trained taggers from 0.553–0.574 to 0.622–0.636 entity F1, and a tagger trained with
+it scores 0.639 (README).
 
 The trees are stored as plain arrays in JSON and evaluated with numpy: nothing is unpickled
 when a model folder is loaded, and scikit-learn is needed only to fit.
 
 Example::
 
-    links = fit_links(train_pages, other_id=fields.other_id)
-    links.save(model_dir / LINKS_FILE)
+    save_links(model_dir, fit_links(train_pages))     # None (no file) when too few pairs
     load_links(model_dir).probabilities(page)      # (len(page.words) - 1,) in 0..1
 """
 
