@@ -151,13 +151,12 @@ def normalize_amount(text: str) -> str | None:
 _POSTCODE = re.compile(
     r"\b(?:\d{5}(?:-?\d{4})?|\d{3}\s?\d{3}|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}|[A-Z]\d[A-Z]\s\d[A-Z]\d)\b"
 )
-_PO_BOX = re.compile(r"\bP\.?\s?O\.?\s+Box\b|\bpost\s+office\s+box\b", re.IGNORECASE)
-
-
+#: "P.O. Box 15298" with its number, so that a postcode is looked for after it, not in it.
+_PO_BOX = re.compile(
+    r"(?:\bP\.?\s?O\.?\s+Box\b|\bpost\s+office\s+box\b)\s*(?:no\.?|#)?\s*[\w-]*",
+    re.IGNORECASE,
+)
 _HOUSE_NUMBER = re.compile(r"\b\d{1,6}[A-Za-z]?\b")
-
-
-_BOX_NUMBER = re.compile(r"\s*(?:no\.?|#)?\s*[\w-]*", re.IGNORECASE)
 
 
 def normalize_address(text: str) -> str | None:
@@ -167,9 +166,7 @@ def normalize_address(text: str) -> str | None:
     postcode alone ("Voorhees, NJ 08043", a wrapped address's last line) or a box without its
     town ("P.O. Box 15298, Wilmington, DE", a wrapped address's first line) is not one."""
     if box := _PO_BOX.search(text):
-        number = _BOX_NUMBER.match(text, box.end())  # "15298" in "Box 15298" is no postcode
-        after = number.end() if number else box.end()
-        return normalize_text(text) if _POSTCODE.search(text, after) else None
+        return normalize_text(text) if _POSTCODE.search(text, box.end()) else None
     postcodes = list(_POSTCODE.finditer(text))
     if not postcodes or not _HOUSE_NUMBER.search(text[: postcodes[-1].start()]):
         return None
