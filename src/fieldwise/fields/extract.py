@@ -181,25 +181,21 @@ def build_result(
             fields[spec.name] = {**build_field(spec, [], i), "NotTrained": True}
         else:
             fields[spec.name] = build_field(spec, detections, i)
+    # an optional field not found, and one the model never learned, hold nothing back
     counted = [
-        r["Confidence"]
-        for r in fields.values()
-        if not (r["Optional"] and r["NumDetections"] == 0) and not r.get("NotTrained")
+        spec
+        for spec in reported
+        if not (
+            fields[spec.name]["NumDetections"] == 0 and (spec.optional or spec.name in untrained)
+        )
     ]
-    confidence = min(counted) if counted else 1.0
+    confidence = min((fields[s.name]["Confidence"] for s in counted), default=1.0)
     reasons = []
     if confidence < review_threshold:
         reasons.append(f"document confidence {confidence:.2f} < {review_threshold:.2f}")
-    for spec in reported:
-        if spec.name in untrained:
-            continue
-        own = spec.review_threshold
-        value = fields[spec.name]["Confidence"]
-        if (
-            own is not None
-            and value < own
-            and not (spec.optional and not fields[spec.name]["NumDetections"])
-        ):
+    for spec in counted:
+        own, value = spec.review_threshold, fields[spec.name]["Confidence"]
+        if own is not None and value < own:
             reasons.append(f"{spec.name}: confidence {value:.2f} < its threshold {own:.2f}")
     return {
         "Confidence": confidence,
