@@ -37,7 +37,7 @@ from fieldwise.fields.run import document_result
 from fieldwise.fields.votes import fit_votes, load_votes, missing_votes
 from fieldwise.ingest.options import IngestOptions
 from fieldwise.ingest.runner import ingest
-from fieldwise.model.artifacts import INFO_FILE, load_info, trained_class_names
+from fieldwise.model.artifacts import load_info, save_info, trained_class_names
 from fieldwise.model.links import LINKS_FILE, fit_links, save_links
 from fieldwise.model.predict import Tagger
 from fieldwise.model.train import TrainOptions, changed_options, split_validation, train
@@ -118,7 +118,7 @@ def main() -> None:
             info = load_info(out)[0]
             if info.trained_classes is None:  # nor before the folder named its trained fields
                 info.trained_classes = trained_class_names(fit, fields)
-                (out / INFO_FILE).write_text(info.model_dump_json(indent=2), encoding="utf-8")
+                save_info(out, info)
         else:
             best_f1 = train(fit, val, fields, out, options, resume=False).best_f1
             train_minutes, reused = (time.perf_counter() - fold_started) / 60, False

@@ -119,8 +119,13 @@ def save_model_folder(
     model.save_pretrained(str(out))
     tokenizer.save_pretrained(str(out))
     fields.save(out / FIELDS_FILE)
-    (out / INFO_FILE).write_text(info.model_dump_json(indent=2), encoding="utf-8")
+    save_info(out, info)
     (out / "command.txt").write_text(info.command + "\n", encoding="utf-8")
+
+
+def save_info(folder: Path, info: ModelInfo) -> None:
+    """Write the folder's ``fieldwise.json``."""
+    (folder / INFO_FILE).write_text(info.model_dump_json(indent=2), encoding="utf-8")
 
 
 def load_info(path: str | Path) -> tuple[ModelInfo, FieldConfig]:
