@@ -96,10 +96,11 @@ def pair_features(page: PageWords) -> np.ndarray:
         ],
         axis=1,
     ).astype(np.float64)  # fmt: skip
-    return np.concatenate([base, _context(base, lines, f["colon"])], axis=1).astype(np.float32)
+    counts = np.bincount(line_of)[line_of]  # words on each word's line
+    return np.concatenate([base, _context(base, counts, f["colon"])], axis=1).astype(np.float32)
 
 
-def _context(base: np.ndarray, lines: np.ndarray, colon: np.ndarray) -> np.ndarray:
+def _context(base: np.ndarray, line_words: np.ndarray, colon: np.ndarray) -> np.ndarray:
     """How a pair's gaps compare with the page's and its neighbours' (a gap is wide or narrow
     only against the others), and the colons one word further out."""
     same = base[:, 0] > 0.5
@@ -108,15 +109,14 @@ def _context(base: np.ndarray, lines: np.ndarray, colon: np.ndarray) -> np.ndarr
     typical_y = float(np.median(gap_y[~same])) if (~same).any() else 0.5
     nan = np.array([np.nan])
     x_on_row = np.where(same, gap_x, np.nan)
-    counts = np.bincount(lines)
     return np.stack(
         [
             gap_x - typical_x,
             gap_y - typical_y,
             np.r_[nan, x_on_row[:-1]],
             np.r_[x_on_row[1:], nan],
-            counts[lines[:-1]],
-            counts[lines[1:]],
+            line_words[:-1],
+            line_words[1:],
             np.r_[nan, gap_y[:-1]],
             np.r_[gap_y[1:], nan],
             np.r_[nan, colon[:-2]],
