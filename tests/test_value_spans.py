@@ -147,13 +147,42 @@ def test_a_broken_rate_becomes_one_detection_of_the_voted_class() -> None:
     assert field["NormalizedValue"] == "12.74%–21.74%"
 
 
-def test_a_rate_voted_to_another_class_or_other_keeps_the_models_tags() -> None:
-    doc = with_probabilities(
+def test_a_rate_voted_to_a_fee_keeps_the_models_tags_and_one_voted_other_is_no_value() -> None:
+    fee_like = with_probabilities(
+        make_doc([[[("Maximum", OTHER, 0.9, 99), ("3%", ANNUAL, 0.8, 99)]]]),
+        {"3%": {ANNUAL: 0.8}},
+    )
+    assert value_calls(fee_like, CONFIG) == {}  # the amount grammar reads a lone "3%" itself
+    other = with_probabilities(
         make_doc([[[("Maximum", OTHER, 0.9, 99), ("29.99%", OTHER, 0.8, 99)]]]),
         {"29.99%": {PENALTY: 0.2}},
     )
-    assert value_calls(doc, CONFIG) == {}
-    assert detect(doc, CONFIG) == []
+    assert {c.class_id for c in value_calls(other, CONFIG).values()} == {OTHER}
+    assert detect(other, CONFIG) == []
+
+
+def test_a_row_label_that_votes_other_overrules_the_models_fee_tags() -> None:
+    """As on Amex agreements read by a model trained on Chase: the tagger takes the cash-advance
+    fee "Either $10 or 5% of …" for a fee field it knows; the row label "Cash Advance" (seen on
+    other issuers' rows of no field) votes "other", so the amounts are no fee and the field
+    stays without a value."""
+    words = ["Cash", "Advance", "Either", "$10", "or", "5%", "of", "each", "advance."]
+    tags = [OTHER, OTHER] + [ANNUAL] * 7
+    doc = with_probabilities(
+        make_doc([[[(w, t, 0.7, 99.0) for w, t in zip(words, tags, strict=True)]]]),
+        {w: {ANNUAL: 0.7} for w in words[2:]},
+    )
+    assert [d.text for d in detect(doc, CONFIG)] == ["Either $10 or 5% of each advance."]
+    other_rows = {"cash": (0.01,) * 5 + (0.95,), "advance": (0.01,) * 5 + (0.95,)}
+    votes = WordVote(
+        tuple(CONFIG.class_names),
+        {w: tuple(math.log(p) for p in ps) for w, ps in other_rows.items()},
+        (math.log(0.01),) * CONFIG.num_classes,
+        (1,) * CONFIG.num_classes,
+    )
+    found = detect(doc, CONFIG, votes=Votes(rows=votes))
+    assert [d.text for d in found] == ["of each advance."]  # the tagger's words past the amounts
+    assert build_result(found, CONFIG)["Fields"]["Fee - Annual"]["Value"] == ""  # no amount
 
 
 def test_a_fee_range_grows_a_detection_and_a_fee_sentence_keeps_its_words() -> None:
