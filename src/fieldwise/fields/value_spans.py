@@ -296,7 +296,13 @@ def value_calls(
             if rate_ids or amount_ids:
                 following = lines[number + 1].words if number + 1 < len(lines) else None
                 _line_calls(
-                    line.words, following, rate_ids, amount_ids, config.other_id, evidence or {}, calls
+                    line.words,
+                    following,
+                    rate_ids,
+                    amount_ids,
+                    config.other_id,
+                    evidence or {},
+                    calls,
                 )
             if address_ids:
                 _address_calls(line.words, address_ids, calls)
