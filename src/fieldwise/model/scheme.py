@@ -80,16 +80,20 @@ def _within_line(num_classes: int) -> np.ndarray:
     return allowed
 
 
-def _link_masks(num_classes: int) -> tuple[np.ndarray, np.ndarray]:
-    """[prev, next] masks of the transitions a link probability weighs: going on with an entity
-    (into ``I-``), and starting one right after another (entity into ``B-``)."""
+def _link_columns(num_classes: int, links: np.ndarray) -> np.ndarray:
+    """What the link probabilities add per word, folded into the columns of the transitions.
+
+    Going on with an entity (any label into ``I-``) weighs in log *p*, starting one right after
+    another (an entity label into ``B-``) log (1 − *p*). Both are constant down a column except
+    for the ``O`` row into ``B-``, which must not pay the restart: so each word's column adds
+    go onto the scores after the max, and only that one row is corrected before it (the
+    label ids of ``B-`` are the even ones below ``O``) — no n × n work per word."""
     n = num_labels(Scheme.bio, num_classes)
-    inside = [2 * c + 1 for c in range(num_classes - 1)]
-    begin = [2 * c for c in range(num_classes - 1)]
-    goes_on, restarts = np.zeros((n, n)), np.zeros((n, n))
-    goes_on[:, inside] = 1.0
-    restarts[np.ix_(begin + inside, begin)] = 1.0
-    return goes_on, restarts
+    link = np.clip(np.asarray(links, dtype=np.float64), 1e-4, 1 - 1e-4)
+    columns = np.zeros((len(link), n))
+    columns[:, 1 : n - 1 : 2] = np.log(link)[:, None]  # into I-
+    columns[:, 0 : n - 1 : 2] = np.log1p(-link)[:, None]  # into B-
+    return columns
 
 
 def viterbi_bio(
@@ -114,14 +118,13 @@ def viterbi_bio(
     score = logp[0] + start
     back = np.zeros((n_words, n_labels), dtype=np.int64)
     if links is not None:
-        goes_on, restarts = _link_masks(num_classes)
-        link = np.clip(np.asarray(links, dtype=np.float64), 1e-4, 1 - 1e-4)
-        log_link, log_break = np.log(link), np.log1p(-link)
+        columns = _link_columns(num_classes, links)
+        logp[1:] += columns  # column adds go on after the max, like each word's own evidence
     for t in range(1, n_words):
         same_line = line_index is not None and line_index[t] == line_index[t - 1]
         total = score[:, None] + (within if same_line else across)
         if links is not None:
-            total = total + goes_on * log_link[t - 1] + restarts * log_break[t - 1]
+            total[n_labels - 1, 0 : n_labels - 1 : 2] -= columns[t - 1, 0]  # O into B-: no restart
         back[t] = total.argmax(axis=0)
         score = total.max(axis=0) + logp[t]
     path = [int(score.argmax())]
