@@ -99,7 +99,8 @@ def train_model(work: Path, train: Path, val: Path, args: argparse.Namespace) ->
         if kind == "epoch":
             console.print(
                 f"epoch {info['epoch']:>3}  loss {info['loss']:.4f}  "
-                f"val F1 {info.get('entity_f1', 0):.4f}  {info['minutes']:.1f} min"
+                f"val F1 {info.get('entity_f1', 0):.4f} ({info.get('decoder', 'viterbi')})  "
+                f"{info['minutes']:.1f} min"
             )
 
     out = work / "model"
@@ -111,6 +112,7 @@ def train_model(work: Path, train: Path, val: Path, args: argparse.Namespace) ->
         "epochs_run": result.epochs_run,
         "best_epoch": result.best_epoch,
         "stopped": result.stopped,
+        "decoder": json.loads((out / "fieldwise.json").read_text())["decoder"],
         "val_f1_during_training": result.best_f1,
     }
 
@@ -179,7 +181,8 @@ def print_report(results: dict[str, Any]) -> None:
     if train:
         console.print(
             f"training: {train['train_minutes']} min, {train['epochs_run']} epochs "
-            f"(best {train['best_epoch']}, stopped by {train['stopped']}) on "
+            f"(best {train['best_epoch']}, stopped by {train['stopped']}, decoder "
+            f"{train.get('decoder', 'viterbi')}) on "
             f"{train['train_pages']} pages; targets: {TARGETS}"
         )
 

@@ -61,6 +61,24 @@ def test_smoke_training_writes_a_complete_model_folder(smoke_model: Path) -> Non
     assert info["scheme"] == "bio" and info["command"] == "pytest smoke"
     assert info["label_names"][-1] == "O"
     assert info["trained_classes"] == ["header", "question", "answer"]
+    best = metrics["history"][metrics["best_epoch"] - 1]
+    assert info["decoder"] == best["decoder"] == metrics["decoder"]
+
+
+def test_validation_scores_both_decoders_and_reports_the_better(smoke_model: Path, pages) -> None:  # type: ignore[no-untyped-def]
+    from fieldwise.model.evaluate import evaluate_pages
+    from fieldwise.model.predict import Tagger
+    from fieldwise.model.train import evaluate_model
+
+    tagger = Tagger.load(smoke_model)
+    loaded, val = tagger.loaded, pages[1][6:]
+    scores = {}
+    for decoder in ("viterbi", "segments"):
+        tagger.info = loaded.info.model_copy(update={"decoder": decoder})
+        scores[decoder] = evaluate_pages(tagger, val)["entity_f1"]
+    report = evaluate_model(loaded.model, loaded.tokenizer, val, loaded.info, loaded.links)
+    assert report["entity_f1"] == pytest.approx(max(scores.values()))
+    assert scores[report["decoder"]] == pytest.approx(report["entity_f1"])
 
 
 def test_resume_continues_from_the_checkpoint(pages, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -111,7 +111,12 @@ def train_command(
                 )
             elif kind == "epoch":
                 f1 = info.get("entity_f1")
-                shown = f"val F1 {f1:.3f} (best {info['best_f1']:.3f})" if f1 is not None else ""
+                decoder = info.get("decoder", "viterbi")
+                shown = (
+                    f"val F1 {f1:.3f} ({decoder}; best {info['best_f1']:.3f})"
+                    if f1 is not None
+                    else ""
+                )
                 console.print(
                     f"epoch {info['epoch']:>3}  loss {info['loss']:.4f}  {shown}  "
                     f"{info['minutes']:.1f} min"

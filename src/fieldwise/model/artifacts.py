@@ -30,7 +30,7 @@ from fieldwise.model.build import LayoutTagger
 from fieldwise.model.encode import EncodeOptions
 from fieldwise.model.features import FEATURES_VERSION
 from fieldwise.model.links import LinkModel, load_links
-from fieldwise.model.scheme import Scheme, label_names
+from fieldwise.model.scheme import Decoder, Scheme, label_names
 
 INFO_FILE = "fieldwise.json"
 FIELDS_FILE = "fields.yaml"
@@ -54,6 +54,7 @@ class ModelInfo(BaseModel):
     layout_features: bool
     row_context: bool = False  # the model reads each token's row context (older models do not)
     keep_lines: bool = False  # decode each LINE as one entity (the training lines never split one)
+    decoder: Decoder = "viterbi"  # chosen on validation pages by ``train`` (older: viterbi)
     features_version: int = FEATURES_VERSION
     base_model: str
     command: str = ""

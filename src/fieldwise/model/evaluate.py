@@ -29,6 +29,7 @@ def evaluate_pages(tagger: Tagger, pages: Sequence[LabeledPage]) -> dict[str, An
     gold = [bio_tags(p.labels, names) for p in pages]
     report = evaluate_tags(gold, [p.tags for p in predictions], names)
     report["pages"] = len(pages)
+    report["decoder"] = tagger.info.decoder
     report["predict_seconds"] = round(seconds, 3)
     report["pages_per_second"] = round(len(pages) / seconds, 2) if seconds else None
     return report

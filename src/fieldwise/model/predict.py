@@ -113,7 +113,7 @@ def decode_page(
     trained so, boundaries weighed with the folder's link model when it has one."""
     lines = page.line_index if info.keep_lines else None
     pairs = links.probabilities(page) if links is not None and info.scheme is Scheme.bio else None
-    return decode_tags(prob, info.scheme, info.class_names, lines, pairs)
+    return decode_tags(prob, info.scheme, info.class_names, lines, pairs, info.decoder)
 
 
 class Tagger:

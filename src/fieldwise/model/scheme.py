@@ -16,10 +16,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import StrEnum
+from typing import Literal
 
 import numpy as np
 
 from fieldwise.annotate.word_labels import WordLabel
+from fieldwise.model.segments import segment_labels
+
+#: How BIO probabilities become tags: Viterbi over labels, or the best segmentation
+#: (:mod:`fieldwise.model.segments`); ``train`` keeps whichever scores better on validation.
+Decoder = Literal["viterbi", "segments"]
+DECODERS: tuple[Decoder, ...] = ("viterbi", "segments")
 
 
 class Scheme(StrEnum):
@@ -139,11 +146,13 @@ def decode_tags(
     class_names: Sequence[str],
     line_index: Sequence[int] | None = None,
     links: np.ndarray | None = None,
+    decoder: Decoder = "viterbi",
 ) -> list[str]:
     """Word-level BIO tags from word probabilities, whatever the scheme the model was trained in.
 
     ``io``: each run of one class is an entity. ``bio``: Viterbi over valid transitions, lines
-    kept whole when ``line_index`` is given, boundaries weighed with ``links`` when given.
+    kept whole when ``line_index`` is given, boundaries weighed with ``links`` when given;
+    ``decoder="segments"`` with ``links``: :mod:`fieldwise.model.segments` instead.
     """
     num_classes = len(class_names)
     other = num_classes - 1
@@ -157,7 +166,10 @@ def decode_tags(
                 tags.append(f"{'I' if cid == previous else 'B'}-{class_names[cid]}")
             previous = cid
         return tags
-    path = viterbi_bio(probs, num_classes, line_index, links)
+    if links is not None and decoder == "segments":
+        path = segment_labels(class_probabilities(probs, scheme, num_classes), links, line_index)
+    else:
+        path = viterbi_bio(probs, num_classes, line_index, links)
     return [
         "O" if lab == 2 * other else f"{'B' if lab % 2 == 0 else 'I'}-{class_names[lab // 2]}"
         for lab in path

@@ -45,7 +45,7 @@ from fieldwise.model.links import LinkModel, fit_links, save_links
 from fieldwise.model.metrics import evaluate_tags
 from fieldwise.model.predict import TorchBackend, decode_page, window_probabilities
 from fieldwise.model.runtime import bf16_supported, setup_threads
-from fieldwise.model.scheme import Scheme, num_labels, word_label_ids
+from fieldwise.model.scheme import DECODERS, Scheme, num_labels, word_label_ids
 
 CHECKPOINT = "checkpoint.pt"
 
@@ -303,15 +303,24 @@ def evaluate_model(
     links: LinkModel | None,
     bf16: bool = False,
 ) -> dict[str, Any]:
-    """Validation metrics of ``model`` on labelled pages, decoded as ``predict`` decodes."""
+    """Validation metrics of ``model`` on labelled pages, decoded as ``predict`` decodes.
+
+    With a boundary model both decoders are scored on the same probabilities; the report is
+    the better one's, with its name under ``decoder`` (the model folder keeps it)."""
     encoded = [encode_page(p, tokenizer, info.encode_options) for p in pages]
     probs = window_probabilities(TorchBackend(model, bf16), encoded)
     gold = [bio_tags(p.labels, info.class_names) for p in pages]
-    pred = [
-        decode_page(pr, p, info, links) if len(pr) else []
-        for pr, p in zip(probs, pages, strict=True)
-    ]
-    return evaluate_tags(gold, pred, info.class_names)
+    best: dict[str, Any] = {}
+    for decoder in DECODERS if links is not None and info.scheme is Scheme.bio else ("viterbi",):
+        as_decoded = info.model_copy(update={"decoder": decoder})
+        pred = [
+            decode_page(pr, p, as_decoded, links) if len(pr) else []
+            for pr, p in zip(probs, pages, strict=True)
+        ]
+        report = {**evaluate_tags(gold, pred, info.class_names), "decoder": decoder}
+        if not best or report["entity_f1"] > best["entity_f1"]:
+            best = report
+    return best
 
 
 def train(
@@ -438,13 +447,14 @@ def train(
         kept: LayoutTagger = averaged.module if averaged is not None else model  # type: ignore[assignment]
         if val_pages:
             metrics = evaluate_model(kept, tokenizer, val_pages, info, links, bf16)
-            record.update({k: metrics[k] for k in ("entity_f1", "acc", "focus_acc")})
+            record.update({k: metrics[k] for k in ("entity_f1", "acc", "focus_acc", "decoder")})
         minutes = elapsed_before / 60 + (time.monotonic() - started) / 60
         record["minutes"] = round(minutes, 3)
         history.append(record)
         score = record.get("entity_f1", float(epoch))  # no validation: the last epoch is best
         if score > best_f1:
             best_f1, best_epoch = score, epoch + 1
+            info = info.model_copy(update={"decoder": record.get("decoder", "viterbi")})
             save_model_folder(out, kept, tokenizer, fields, info)
         torch.save(
             {
@@ -485,6 +495,7 @@ def train(
         "validation_pages": len(val_pages),
         "validation_keys": [p.key for p in val_pages],
         "keep_lines": keep_lines,
+        "decoder": info.decoder,
         "options": _options_dict(options),
         "history": history,
     }
