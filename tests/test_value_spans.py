@@ -271,6 +271,11 @@ def test_a_fee_statement_runs_on_to_its_sentences_end() -> None:
             "Box",
             "P.O. Box 7247, Philadelphia, PA 19170",
         ),
+        (  # U.S. Bank writes "P. O. Box"; the model began at "O."
+            "Send payments to P. O. Box 6352 Fargo, ND 58125",
+            "O.",
+            "P. O. Box 6352 Fargo, ND 58125",
+        ),
         (  # no house number before the street's name: left as tagged
             "c/o CT Corporation System, Liberty Street, New York, NY 10005",
             "Liberty",
@@ -363,3 +368,27 @@ def test_an_amount_inside_a_fee_sentence_from_the_line_above_stays_in_it() -> No
     )
     found = detect(doc, CONFIG)
     assert [d.text for d in found] == ["None to $795; each authorized user: none to $195 per year."]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "3. $30,300 minus $300 equals $30,000",  # Amex's worked minimum-payment example
+        "a. 1% multiplied by $20,000 equals $200",
+        "The DPR is 15.99% divided by 365 days equals 0.0438%",
+    ],
+)
+def test_a_calculations_operands_are_no_fee_or_rate(line: str) -> None:
+    """The tagger calls every number of a worked example a fee or an APR; the operators beside
+    them say it is a calculation. The same amount stated as a term stays a fee."""
+    texts = line.split()
+    numbers = [t for t in texts if t[:1] in "$" or t.endswith("%")]
+    classes = {t: ANNUAL if t[:1] == "$" else PURCHASES for t in numbers}
+    row = [(t, classes.get(t, OTHER), 0.9, 99.0) for t in texts]
+    doc = with_probabilities(make_doc([[row]]), {t: {c: 0.9} for t, c in classes.items()})
+    assert detect(doc, CONFIG) == []
+    assert detect(doc, CONFIG, value_grammar=False) != []  # the tagger's own calls
+    term = [(t, ANNUAL if t == "$300" else OTHER, 0.9, 99.0)
+            for t in ("Annual", "Fee", "$300", "per", "year")]  # fmt: skip
+    doc = with_probabilities(make_doc([[term]]), {"$300": {ANNUAL: 0.9}})
+    assert [d.text for d in detect(doc, CONFIG)] == ["$300"]

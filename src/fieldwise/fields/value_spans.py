@@ -19,7 +19,9 @@ field normalised as ``percent``, the expression becomes exactly one detection of
 the model's own boundaries were (an APR is the rate and nothing else). When it is "other", the
 expression is no field's value, whatever the model tagged its words: the row label "Cash
 Advance" outvotes a tagger that learned "Either $5 or 5% of…" as a balance-transfer fee on
-another issuer (unseen-issuer F1 0.830 → 0.839, P 0.861 → 0.880). When it is a field
+another issuer (unseen-issuer F1 0.830 → 0.839, P 0.861 → 0.880). An expression that is an
+operand of a calculation ("$30,300 minus $300 equals $30,000", a worked minimum-payment
+example) is no field's value either. When it is a field
 normalised as ``amount`` or ``money``, the expression starts a detection of that field (words
 the model tagged before it, "Fee" or "% of Transaction", stay out), and a fee stated as a
 sentence runs on to the sentence's end ("Either $5 or 3%" → "Either $5 or 3% of the amount of
@@ -94,6 +96,9 @@ AMOUNT_GRAMMAR = Grammar(
 )
 #: How far (in words) a fee statement may run on after its amounts to reach its sentence's end.
 SENTENCE_REACH = 25
+#: Words that make the numbers beside them a calculation's operands ("$30,300 minus $300
+#: equals $30,000", "15.99% divided by 365"): a worked example, never a term of the agreement.
+_OPERATORS = frozenset({"minus", "equals", "multiplied", "divided", "times", "=", "×"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +140,19 @@ def _expressions(texts: tuple[str, ...], grammar: Grammar) -> tuple[Expression, 
     return tuple(found)
 
 
+def _in_calculation(texts: Sequence[str], expression: Expression) -> bool:
+    """Whether an operator stands right before or after the expression ("multiplied by" and
+    "divided by" before it count by their first word)."""
+
+    def word(k: int) -> str:
+        return texts[k].casefold().strip(_TRIM) if 0 <= k < len(texts) else ""
+
+    before = expression.start - 1
+    if word(before) == "by":
+        before -= 1
+    return word(before) in _OPERATORS or word(expression.end) in _OPERATORS
+
+
 def _class_of(word: Word, calls: dict[str, WordCall]) -> int | None:
     call = call_of(word, calls)
     return call.class_id if call else None
@@ -172,6 +190,9 @@ def _line_calls(
     texts = [w.text for w in words]
     rates = expressions(texts, RATE_GRAMMAR)
     for expression in rates:
+        if _in_calculation(texts, expression):
+            call_span(words[expression.start : expression.end], other_id, 1.0, calls)
+            continue
         vote = _vote(words, expression, evidence)
         if vote is not None and vote[0] in rate_ids | {other_id}:
             call_span(words[expression.start : expression.end], *vote, calls)
@@ -183,6 +204,9 @@ def _line_calls(
             for r in rates
         ):
             continue  # "17.74%" inside "Prime + 17.74% to Prime + 20.74%" is part of a rate
+        if _in_calculation(texts, expression):
+            call_span(words[expression.start : expression.end], other_id, 1.0, calls)
+            continue
         earlier = calls.get(str(words[expression.start].block["Id"]))
         if earlier is not None and earlier.class_id in amount_ids and not earlier.starts:
             continue  # inside a fee statement begun before it ("…; each authorized user: none
@@ -239,10 +263,14 @@ STREET_REACH = 4
 
 def _address_start(texts: list[str], first: int) -> int | None:
     """Where a street address that the model began at ``first`` really begins: its house
-    number ("28" in "28 Liberty Street") or "P.O." before "Box", over at most ``STREET_REACH``
-    capitalised street-name words; None when the words before it are no such start."""
+    number ("28" in "28 Liberty Street") or "P.O." / "P. O." before "Box", over at most
+    ``STREET_REACH`` capitalised street-name words; None when the words before it are no such
+    start."""
     k = first - 1
-    if first < len(texts) and texts[first].casefold() == "box":
+    box = first
+    while box < len(texts) - 1 and _PO.match(texts[box]):
+        box += 1  # the model began inside "P. O. Box" (at "O.")
+    if box < len(texts) and texts[box].casefold() == "box":
         while k >= 0 and _PO.match(texts[k]):
             k -= 1
         return k + 1 if k + 1 < first else None
