@@ -7,8 +7,8 @@ import itertools
 import numpy as np
 import pytest
 
-from fieldwise.model.scheme import Scheme, decode_tags, viterbi_bio
-from fieldwise.model.segments import segment_labels
+from fieldwise.model.scheme import Scheme, decode_tags
+from fieldwise.model.segments import blend_links, segment_labels
 
 NAMES = ["header", "question", "answer", "other"]
 
@@ -61,17 +61,22 @@ def test_segments_find_the_best_labelling_that_brute_force_finds(seed: int) -> N
 
 
 def test_one_doubtful_word_does_not_split_an_answer() -> None:
-    answer, question = [0.02, 0.02, 0.9, 0.06], [0.02, 0.55, 0.38, 0.05]
-    class_probs = np.array([answer, answer, question, answer, answer])
-    bio = np.zeros((5, 7))
-    for c in range(3):  # the tagger's B-/I- opinion: each word an entity of its own
-        bio[:, 2 * c] = class_probs[:, c]
-    bio[:, 6] = class_probs[:, 3]
-    links = np.full(4, 0.9)
-    assert segment_labels(class_probs, links) == [4, 5, 5, 5, 5]
-    assert viterbi_bio(bio, 4, links=links) != [4, 5, 5, 5, 5]  # Viterbi cuts it up
-    tags = decode_tags(bio, Scheme.bio, NAMES, links=links, decoder="segments")
-    assert tags == ["B-answer"] + ["I-answer"] * 4
+    """Word 2 of a five-word answer looks like a question to the tagger (0.7), so word 3 looks
+    like an answer beginning anew: Viterbi's product of word probabilities cuts the answer in
+    three, the segment's mean keeps it whole."""
+    columns = ["B-header", "I-header", "B-question", "I-question", "B-answer", "I-answer", "O"]
+    rows = [
+        {"B-answer": 0.9, "O": 0.1},
+        {"I-answer": 0.9, "O": 0.1},
+        {"B-question": 0.7, "I-answer": 0.23, "O": 0.07},
+        {"B-answer": 0.6, "I-answer": 0.3, "O": 0.1},
+        {"I-answer": 0.9, "O": 0.1},
+    ]
+    bio = np.array([[row.get(c, 0.0) for c in columns] for row in rows])
+    links = np.full(4, 0.7)
+    whole = ["B-answer"] + ["I-answer"] * 4
+    assert decode_tags(bio, Scheme.bio, NAMES, links=links, decoder="segments") == whole
+    assert decode_tags(bio, Scheme.bio, NAMES, links=links) != whole  # Viterbi cuts it up
 
 
 def test_the_boundary_model_cuts_two_entities_of_one_class_apart() -> None:
@@ -96,3 +101,21 @@ def test_lines_stay_whole_and_long_entities_are_cut_at_the_cap() -> None:
 def test_without_links_decoding_stays_viterbi() -> None:
     probs = np.array([[0.1, 0.1, 0.6, 0.1, 0.05, 0.0, 0.05]])
     assert decode_tags(probs, Scheme.bio, NAMES, decoder="segments") == ["B-question"]
+
+
+def test_the_taggers_begin_or_go_on_opinion_moves_an_unsure_boundary() -> None:
+    """Two question words, the boundary model undecided (0.5): the tagger's B- on the second
+    word makes two entities, its I- one; with weight 0 the boundary model alone decides."""
+    begins = np.array([[0.0, 0.0, 0.9, 0.0, 0.0, 0.0, 0.1], [0.0, 0.0, 0.8, 0.1, 0.0, 0.0, 0.1]])
+    goes_on = begins.copy()
+    goes_on[1, 2:4] = [0.1, 0.8]
+    unsure = np.array([0.5])
+    assert blend_links(begins, unsure)[0] < 0.5 < blend_links(goes_on, unsure)[0]
+    assert blend_links(begins, unsure, weight=0.0)[0] == 0.5
+    assert blend_links(begins, np.zeros(0)).shape == (0,)
+    two = ["B-question", "B-question"]
+    one = ["B-question", "I-question"]
+    assert decode_tags(begins, Scheme.bio, NAMES, links=unsure, decoder="segments") == two
+    assert decode_tags(goes_on, Scheme.bio, NAMES, links=unsure, decoder="segments") == one
+    sure = np.array([0.99])  # a boundary model that is sure outweighs the tagger
+    assert decode_tags(begins, Scheme.bio, NAMES, links=sure, decoder="segments") == one

@@ -7,7 +7,8 @@ Decoding multiplies it into the tagger's BIO probabilities
 (:func:`fieldwise.model.scheme.viterbi_bio`): continuing an entity (``I-``) weighs in *p*,
 starting a new one right after another weighs in *1 − p*. On FUNSD's 15 held-out forms this
 took four trained taggers from 0.553–0.574 to 0.622–0.636 entity F1, and a tagger trained with
-it scores 0.639 (README).
+it scores 0.639 (README). The segment decoder (:mod:`fieldwise.model.segments`) reads the
+same probabilities as the cost of keeping two words together or cutting between them.
 
 The trees are stored as plain arrays in JSON and evaluated with numpy: nothing is unpickled
 when a model folder is loaded, and scikit-learn is needed only to fit.

@@ -21,7 +21,7 @@ from typing import Literal
 import numpy as np
 
 from fieldwise.annotate.word_labels import WordLabel
-from fieldwise.model.segments import segment_labels
+from fieldwise.model.segments import blend_links, segment_labels
 
 #: How BIO probabilities become tags: Viterbi over labels, or the best segmentation
 #: (:mod:`fieldwise.model.segments`); ``train`` keeps whichever scores better on validation.
@@ -167,7 +167,8 @@ def decode_tags(
             previous = cid
         return tags
     if links is not None and decoder == "segments":
-        path = segment_labels(class_probabilities(probs, scheme, num_classes), links, line_index)
+        blended = blend_links(probs, links)
+        path = segment_labels(class_probabilities(probs, scheme, num_classes), blended, line_index)
     else:
         path = viterbi_bio(probs, num_classes, line_index, links)
     return [

@@ -1,24 +1,27 @@
-"""Decoding a page into entities by segments: where the boundary model cuts, one class per cut.
+"""Decoding a page into entities by segments: where the boundaries fall, one class per segment.
 
 Viterbi over BIO labels (:func:`fieldwise.model.scheme.viterbi_bio`) sums each word's log
-probability, so one confidently wrong word inside an answer splits it in two, and the tagger's
-own ``B-`` opinions, which know little of where an entity ends, compete with the boundary
-model's. Here the page is cut into segments of consecutive words; a segment is scored by
+probability, so one confidently wrong word inside an answer cuts it apart. Here the page is
+cut into segments of consecutive words; a segment is scored by
 
-* the boundary model: log *p* for every neighbour pair it keeps together and log (1 − *p*)
-  at both its ends;
+* its boundaries: log *p* for every neighbour pair it keeps together and log (1 − *p*) at both
+  its ends, *p* being the boundary model's link probability with the tagger's own B-/I-
+  opinion multiplied in (:func:`blend_links`);
 * its class: each word pays the log of the segment's *mean* probability of that class, so the
   class is the segment's, not the sum of its words' opinions.
 
 Words outside entities ("other") pay their own log probability of "other", one by one, and
 nothing between two of them. The best labelling is found exactly by dynamic programming over
 segment ends (a segment is at most ``max_words`` long; a longer entity becomes two of one
-class). On FUNSD's 15 held-out forms (seeds 1 and 2) this scored 0.706 / 0.699
-against Viterbi's 0.683 / 0.686 with the same tagger and boundary model.
+class). On FUNSD's 15 held-out forms, with the taggers and boundary models of five earlier
+trainings, Viterbi scored 0.636–0.686, segments on the boundary model alone 0.659–0.707, and
+with the tagger's opinion blended in 0.687–0.735. On credit-card agreements, where most words
+are "other" and labels come from known values, Viterbi is far better; ``train`` keeps the
+decoder that scores better on its validation pages.
 
 Example::
 
-    path = segment_labels(class_probs, links)   # BIO label ids, as viterbi_bio returns
+    path = segment_labels(class_probs, blend_links(bio_probs, links))   # BIO label ids
 """
 
 from __future__ import annotations
@@ -28,6 +31,28 @@ from collections.abc import Sequence
 import numpy as np
 
 MAX_SEGMENT_WORDS = 64
+#: How much the tagger's own B-/I- opinion weighs beside the boundary model, as an exponent
+#: on its odds that a word goes on with the entity before it (see :func:`blend_links`).
+TAGGER_WEIGHT = 0.5
+
+
+def blend_links(
+    bio_probs: np.ndarray, links: np.ndarray, weight: float = TAGGER_WEIGHT
+) -> np.ndarray:
+    """The boundary model's link probabilities with the tagger's opinion multiplied in: its odds
+    that word i + 1 is ``I-`` rather than ``B-`` (of whatever class), to the power ``weight``.
+
+    The boundary model reads geometry and punctuation; the tagger reads the words in context
+    ("Date" after "Birth" goes on, "Name:" after an answer starts anew). On FUNSD's held-out
+    forms, five taggers: weight 0 → 0.5 added 1.9 to 3.8 points (0.25 and 1 gained too)."""
+    if weight == 0 or len(links) == 0:
+        return np.asarray(links, dtype=np.float64)
+    inside = bio_probs[1:, 1:-1:2].sum(axis=1)
+    begin = bio_probs[1:, 0:-1:2].sum(axis=1)
+    tagger = np.clip(inside / np.maximum(inside + begin, 1e-9), 1e-3, 1 - 1e-3)
+    link = np.clip(np.asarray(links, dtype=np.float64), 1e-4, 1 - 1e-4)
+    logit = np.log(link / (1 - link)) + weight * np.log(tagger / (1 - tagger))
+    return 1.0 / (1.0 + np.exp(-logit))
 
 
 def _segment_scores(class_probs: np.ndarray, max_words: int) -> tuple[np.ndarray, np.ndarray]:
