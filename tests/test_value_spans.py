@@ -47,6 +47,7 @@ def found(text: str, grammar: object) -> list[str]:
         ("Rate 9% - 43.8% per annum, or 3.5% monthly", ["9% - 43.8%", "3.5%"]),
         ("Prime Rate applies to your account", []),  # no rate, no expression
         ("None or Up to 29.99%", ["None or Up to 29.99%"]),
+        ("Purchases 17.99% to 34.99%APR. This APR", ["17.99% to 34.99%APR."]),  # Barclays
     ],
 )
 def test_rate_expressions(line: str, rates: list[str]) -> None:

@@ -57,7 +57,7 @@ from fieldwise.fields.word_calls import WordCall, call_of, call_span, weighed_vo
 from fieldwise.fields.word_vote import WordVote
 from fieldwise.textract.document import TextractDocument, Word
 
-_RATE = re.compile(r"^\d+(?:\.\d+)?%$")
+_RATE = re.compile(r"^\d+(?:\.\d+)?%(?:apr)?$")  # "34.99%APR." as the PDF ran it together
 _MONEY = re.compile(r"^(?:[$₹€£`]|rs\.?\s?)\d[\d,]*(?:\.\d+)?$")
 _NONE_WORDS = frozenset({"none", "nil", "ninguno", "ninguna"})
 _TRIM = ".,;:()"
