@@ -85,6 +85,7 @@ def split_manifest(folder: Path) -> tuple[Path, Path, list[str]]:
 def train_model(work: Path, train: Path, val: Path, args: argparse.Namespace) -> dict[str, Any]:
     from fieldwise.annotate.dataset import load_labeled_pages
     from fieldwise.fields.config import load_fields
+    from fieldwise.model.artifacts import load_info
     from fieldwise.model.train import TrainOptions, changed_options
     from fieldwise.model.train import train as run_training
 
@@ -112,7 +113,7 @@ def train_model(work: Path, train: Path, val: Path, args: argparse.Namespace) ->
         "epochs_run": result.epochs_run,
         "best_epoch": result.best_epoch,
         "stopped": result.stopped,
-        "decoder": json.loads((out / "fieldwise.json").read_text())["decoder"],
+        "decoder": load_info(out)[0].decoder,
         "val_f1_during_training": result.best_f1,
     }
 

@@ -106,13 +106,18 @@ class PagePrediction:
     class_probs: np.ndarray  # (words, classes)
 
 
+def page_links(page: PageWords, info: ModelInfo, links: LinkModel | None) -> np.ndarray | None:
+    """The boundary model's link probabilities for a page, where the model decodes with them
+    (BIO models whose folder has one); None otherwise."""
+    return links.probabilities(page) if links is not None and info.scheme is Scheme.bio else None
+
+
 def decode_page(
-    prob: np.ndarray, page: PageWords, info: ModelInfo, links: LinkModel | None
+    prob: np.ndarray, page: PageWords, info: ModelInfo, pairs: np.ndarray | None
 ) -> list[str]:
-    """BIO tags of a page's words: the scheme's decoding, lines kept whole if the model was
-    trained so, boundaries weighed with the folder's link model when it has one."""
+    """BIO tags of a page's words: the folder's decoder, lines kept whole if the model was
+    trained so, boundaries weighed with ``pairs`` (:func:`page_links`) when given."""
     lines = page.line_index if info.keep_lines else None
-    pairs = links.probabilities(page) if links is not None and info.scheme is Scheme.bio else None
     return decode_tags(prob, info.scheme, info.class_names, lines, pairs, info.decoder)
 
 
@@ -146,7 +151,9 @@ class Tagger:
             if not page.words:
                 out.append(PagePrediction([], [], np.zeros((0, len(names)), dtype=np.float32)))
                 continue
-            tags = decode_page(prob, page, self.info, self.loaded.links)
+            tags = decode_page(
+                prob, page, self.info, page_links(page, self.info, self.loaded.links)
+            )
             cls_probs = class_probabilities(prob, self.info.scheme, len(names))
             out.append(PagePrediction(tags, tag_class_ids(tags, names), cls_probs))
         return out

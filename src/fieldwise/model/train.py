@@ -43,7 +43,7 @@ from fieldwise.model.build import LayoutTagger, build_model
 from fieldwise.model.encode import IGNORE, EncodeOptions, Window, collate, encode_page
 from fieldwise.model.links import LinkModel, fit_links, save_links
 from fieldwise.model.metrics import evaluate_tags
-from fieldwise.model.predict import TorchBackend, decode_page, window_probabilities
+from fieldwise.model.predict import TorchBackend, decode_page, page_links, window_probabilities
 from fieldwise.model.runtime import bf16_supported, setup_threads
 from fieldwise.model.scheme import DECODERS, Scheme, num_labels, word_label_ids
 
@@ -310,12 +310,13 @@ def evaluate_model(
     encoded = [encode_page(p, tokenizer, info.encode_options) for p in pages]
     probs = window_probabilities(TorchBackend(model, bf16), encoded)
     gold = [bio_tags(p.labels, info.class_names) for p in pages]
+    pairs = [page_links(p, info, links) if len(p.words) else None for p in pages]  # once
     best: dict[str, Any] = {}
     for decoder in DECODERS if links is not None and info.scheme is Scheme.bio else ("viterbi",):
         as_decoded = info.model_copy(update={"decoder": decoder})
         pred = [
-            decode_page(pr, p, as_decoded, links) if len(pr) else []
-            for pr, p in zip(probs, pages, strict=True)
+            decode_page(pr, p, as_decoded, pair) if len(pr) else []
+            for pr, p, pair in zip(probs, pages, pairs, strict=True)
         ]
         report = {**evaluate_tags(gold, pred, info.class_names), "decoder": decoder}
         if not best or report["entity_f1"] > best["entity_f1"]:
