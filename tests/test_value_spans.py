@@ -393,3 +393,24 @@ def test_a_calculations_operands_are_no_fee_or_rate(line: str) -> None:
             for t in ("Annual", "Fee", "$300", "per", "year")]  # fmt: skip
     doc = with_probabilities(make_doc([[term]]), {"$300": {ANNUAL: 0.9}})
     assert [d.text for d in detect(doc, CONFIG)] == ["$300"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "(APR) 13.99% to 27.99% (DPR) 0.038328% to 0.076684%",  # Bank of America's table
+        "(daily periodic rate currently 0.05135% to 0.07806%). Maximum APR 29.99%",  # Chase
+        "(tasa periódica diaria actual de 0.05135% a 0.07874%). APR máxima del 29.99%",
+    ],
+)
+def test_a_periodic_rate_or_a_rates_cap_is_no_apr(line: str) -> None:
+    """A daily periodic rate and the cap of a variable APR are rates, but not the agreement's
+    APR: the tagger called them purchase APRs on issuers it never saw. The rates right after
+    "(APR)" stay the APR."""
+    texts = line.split()
+    rates = [t for t in texts if "%" in t]
+    row = [(t, PURCHASES if t in rates else OTHER, 0.9, 99.0) for t in texts]
+    doc = with_probabilities(make_doc([[row]]), {t: {PURCHASES: 0.9} for t in rates})
+    kept = [d.text for d in detect(doc, CONFIG)]
+    assert kept == (["13.99% to 27.99%"] if line.startswith("(APR)") else [])
+    assert len(detect(doc, CONFIG, value_grammar=False)) >= 1  # the tagger's own calls

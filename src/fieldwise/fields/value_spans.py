@@ -21,7 +21,10 @@ expression is no field's value, whatever the model tagged its words: the row lab
 Advance" outvotes a tagger that learned "Either $5 or 5% of…" as a balance-transfer fee on
 another issuer (unseen-issuer F1 0.830 → 0.839, P 0.861 → 0.880). An expression that is an
 operand of a calculation ("$30,300 minus $300 equals $30,000", a worked minimum-payment
-example) is no field's value either. When it is a field
+example) is no field's value either, and neither is a rate named a periodic rate or a cap
+right before it ("(DPR) 0.038328%", "Maximum APR 29.99%", "APR máxima del 29.99%"): a daily
+rate is no APR, and a variable rate's cap, repeated under every footnote, outvoted the table's
+one cash-advance APR (0.848 → 0.850, P 0.895 → 0.899). When it is a field
 normalised as ``amount`` or ``money``, the expression starts a detection of that field (words
 the model tagged before it, "Fee" or "% of Transaction", stay out), and a fee stated as a
 sentence runs on to the sentence's end ("Either $5 or 3%" → "Either $5 or 3% of the amount of
@@ -99,6 +102,12 @@ SENTENCE_REACH = 25
 #: Words that make the numbers beside them a calculation's operands ("$30,300 minus $300
 #: equals $30,000", "15.99% divided by 365"): a worked example, never a term of the agreement.
 _OPERATORS = frozenset({"minus", "equals", "multiplied", "divided", "times", "=", "×"})
+#: Words that make a rate shortly after them some other rate than the agreement's APR: a daily
+#: or monthly periodic rate ("(DPR) 0.038328%", "tasa periódica diaria actual de 0.05135%") or
+#: the cap of a variable rate ("Maximum APR 29.99%", "APR máxima del 29.99%").
+_OTHER_RATE_WORDS = frozenset({"dpr", "periodic", "periódica", "maximum", "máxima", "max"})
+#: How many words before a rate such a word may stand ("tasa periódica diaria actual de").
+QUALIFIER_REACH = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +162,12 @@ def _in_calculation(texts: Sequence[str], expression: Expression) -> bool:
     return word(before) in _OPERATORS or word(expression.end) in _OPERATORS
 
 
+def _other_rate(texts: Sequence[str], expression: Expression) -> bool:
+    """Whether the words right before a rate name it a periodic rate or a cap, not an APR."""
+    before = texts[max(0, expression.start - QUALIFIER_REACH) : expression.start]
+    return any(t.casefold().strip(_TRIM) in _OTHER_RATE_WORDS for t in before)
+
+
 def _class_of(word: Word, calls: dict[str, WordCall]) -> int | None:
     call = call_of(word, calls)
     return call.class_id if call else None
@@ -194,6 +209,8 @@ def _line_calls(
             call_span(words[expression.start : expression.end], other_id, 1.0, calls)
             continue
         vote = _vote(words, expression, evidence)
+        if vote is not None and vote[0] in rate_ids and _other_rate(texts, expression):
+            vote = (other_id, 1.0)  # an APR's cap or a periodic rate ("Maximum 3%" may be a fee)
         if vote is not None and vote[0] in rate_ids | {other_id}:
             call_span(words[expression.start : expression.end], *vote, calls)
     for expression in expressions(texts, AMOUNT_GRAMMAR):
