@@ -330,8 +330,12 @@ def test_mentions_with_one_meaning_are_one_value_in_their_longest_wording() -> N
     assert len(addresses[0]["Detections"]) == 2
 
 
-def test_free_text_fragments_join_the_value_they_are_part_of() -> None:
-    config = parse_fields([{"name": "Card Name"}, {"name": "Fee", "normalize": "money"}])
+@pytest.mark.parametrize("kind", [None, "name"])
+def test_free_text_fragments_join_the_value_they_are_part_of(kind: str | None) -> None:
+    """A name mentioned in part ("Platinum" of "Platinum Card®") is the same product: as two
+    values of a multi-value field, the part was a wrong value beside the right one."""
+    card = {"name": "Card Name", **({"normalize": kind} if kind else {})}
+    config = parse_fields([card, {"name": "Fee", "normalize": "money"}])
     other = config.other_id
     doc = make_doc(
         [

@@ -65,8 +65,10 @@ def _contains(words: tuple[str, ...], part: tuple[str, ...]) -> bool:
 
 
 def _merge_fragments(values: dict[str, FieldValue]) -> dict[str, FieldValue]:
-    """Free-text values whose words are a run of another value's words ("Platinum" inside
-    "Platinum Card®") are fragments of it: their mentions join the longest such value."""
+    """Free-text and name values whose words are a run of another value's words ("Platinum"
+    inside "Platinum Card®", "Delta SkyMiles® Platinum" inside "Delta SkyMiles® Platinum
+    Card") are fragments of it: their mentions join the longest such value. For names this
+    took unseen-issuer precision from 0.899 to 0.906 (F1 0.850 → 0.851; README)."""
     merged: dict[tuple[str, ...], FieldValue] = {}
     for words in sorted((tuple(k.split()) for k in values), key=len, reverse=True):
         container = next((k for k in merged if _contains(k, words)), None)
@@ -85,7 +87,7 @@ def field_values(
 ) -> list[FieldValue]:
     """One value per key (``value_key``: one meaning), with the combined and normalised
     confidences; its text is its longest wording (fragments are the usual error). With
-    ``merge_fragments`` (free text), a value also takes in its fragments."""
+    ``merge_fragments`` (free text, names), a value also takes in its fragments."""
     values: dict[str, FieldValue] = {}
     for key, d in keyed:
         values.setdefault(key, FieldValue(d.text)).detections.append(d)
@@ -127,7 +129,7 @@ def build_field(spec: FieldSpec, detections: list[Detection], sort_order: int) -
             keyed.append((value_key(spec.normalize, d.text, parsed), d))
     values = field_values(
         keyed,
-        merge_fragments=spec.normalize in (None, Normalize.text),
+        merge_fragments=spec.normalize in (None, Normalize.text, Normalize.name),
     )
     result: dict[str, Any] = {
         "ClassId": spec.class_id,
