@@ -37,7 +37,7 @@ from fieldwise.fields.run import document_result
 from fieldwise.fields.votes import fit_votes, load_votes, missing_votes
 from fieldwise.ingest.options import IngestOptions
 from fieldwise.ingest.runner import ingest
-from fieldwise.model.artifacts import load_info, save_info, trained_class_names
+from fieldwise.model.artifacts import class_documents, load_info, save_info, trained_class_names
 from fieldwise.model.links import LINKS_FILE, fit_links, save_links
 from fieldwise.model.predict import Tagger
 from fieldwise.model.train import TrainOptions, changed_options, split_validation, train
@@ -116,8 +116,9 @@ def main() -> None:
             if not (out / LINKS_FILE).exists():  # nor before the boundary model
                 save_links(out, fit_links(fit))
             info = load_info(out)[0]
-            if info.trained_classes is None:  # nor before the folder named its trained fields
+            if info.class_documents is None:  # nor before the folder counted its fields' documents
                 info.trained_classes = trained_class_names(fit, fields)
+                info.class_documents = class_documents(fit, fields)
                 save_info(out, info)
         else:
             best_f1 = train(fit, val, fields, out, options, resume=False).best_f1

@@ -61,6 +61,7 @@ def test_smoke_training_writes_a_complete_model_folder(smoke_model: Path) -> Non
     assert info["scheme"] == "bio" and info["command"] == "pytest smoke"
     assert info["label_names"][-1] == "O"
     assert info["trained_classes"] == ["header", "question", "answer"]
+    assert info["class_documents"] == {"header": 4, "question": 4, "answer": 4}  # 4 forms
     best = metrics["history"][metrics["best_epoch"] - 1]
     assert info["decoder"] == best["decoder"] == metrics["decoder"]
 
@@ -254,3 +255,25 @@ def test_cli_evaluate_predict_and_errors(
     )
     assert result.exit_code == 1
     assert "few.manifest.jsonl" in result.output
+
+
+def test_train_names_the_fields_labelled_on_too_few_documents(
+    smoke_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What ``fieldwise train`` prints last: fields extract will report NotTrained, with the
+    number of training documents each was labelled on (ignored fields left out)."""
+    import shutil
+
+    from fieldwise.commands.model import _warn_untrained
+
+    folder = tmp_path / "m"
+    shutil.copytree(smoke_model, folder)
+    _warn_untrained(folder)
+    assert "NotTrained" not in capsys.readouterr().out
+    info = json.loads((folder / "fieldwise.json").read_text())
+    info["trained_classes"] = ["question", "answer"]
+    info["class_documents"] = {"header": 2, "question": 4, "answer": 4}
+    (folder / "fieldwise.json").write_text(json.dumps(info))
+    _warn_untrained(folder)
+    out = " ".join(capsys.readouterr().out.split())
+    assert "fewer than 3 training documents" in out and "NotTrained: header (2)" in out

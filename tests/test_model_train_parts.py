@@ -104,3 +104,32 @@ def test_the_folder_names_the_fields_training_never_showed() -> None:
     assert info.untrained_classes == ["a", "h"]
     older = info.model_copy(update={"trained_classes": None})  # folders that did not record it
     assert older.untrained_classes == []
+
+
+def test_a_field_labelled_on_too_few_documents_counts_as_untrained() -> None:
+    """Two of five documents (one template) teach the tagger that template's wording, not the
+    field: it is reported NotTrained. With fewer documents than the minimum in all, a field on
+    every one of them is trained."""
+    from fieldwise.fields.config import parse_fields
+    from fieldwise.model.artifacts import (
+        MIN_FIELD_DOCUMENTS,
+        class_documents,
+        make_info,
+        trained_class_names,
+    )
+    from fieldwise.model.encode import EncodeOptions
+    from fieldwise.model.scheme import Scheme
+
+    assert MIN_FIELD_DOCUMENTS == 3
+    fields = parse_fields([{"name": "q"}, {"name": "a"}, {"name": "h"}])
+    q, a, o = WordLabel(0, 0, True), WordLabel(1, 1, True), WordLabel(3, None, False)
+    pages = [_page(f"doc{d}.json#{p}", [0, 0], [q, o]) for d in range(5) for p in (1, 2)]
+    pages += [_page("doc0.json#3", [0], [a]), _page("doc0.json#4", [0], [a])]  # one document
+    pages += [_page("doc1.json#3", [0], [a])]
+    assert class_documents(pages, fields) == {"q": 5, "a": 2, "h": 0}
+    assert trained_class_names(pages, fields) == ["q"]
+    trained, counts = trained_class_names(pages, fields), class_documents(pages, fields)
+    info = make_info(Scheme.bio, fields, EncodeOptions(), True, "base", "", False, trained, counts)
+    assert info.untrained_classes == ["a", "h"] and info.class_documents == {"q": 5, "a": 2, "h": 0}
+    two = [p for p in pages if p.key.startswith(("doc0", "doc1"))]  # two documents in all
+    assert trained_class_names(two, fields) == ["q", "a"]

@@ -131,6 +131,22 @@ def train_command(
         f"{result.epochs_run} epochs in {result.minutes:.1f} min, stopped by {result.stopped}; "
         f"model: {out}"
     )
+    _warn_untrained(out)
+
+
+def _warn_untrained(out: Path) -> None:
+    """Name the fields labelled on too few documents: extract reports them NotTrained."""
+    from fieldwise.model.artifacts import MIN_FIELD_DOCUMENTS, load_info
+
+    info, config = load_info(out)
+    ignored = {f.name for f in config.fields if f.ignore}
+    if untrained := [c for c in info.untrained_classes if c not in ignored]:
+        counts = info.class_documents or {}
+        listed = ", ".join(f"{c} ({counts.get(c, 0)})" for c in untrained)
+        console.print(
+            f"[yellow]fields labelled on fewer than {MIN_FIELD_DOCUMENTS} training documents "
+            f"(documents in brackets) are reported NotTrained: {listed}"
+        )
 
 
 def evaluate_command(

@@ -173,8 +173,9 @@ def build_result(
 ) -> dict[str, Any]:
     """The document's result: fields, document confidence and the review decision.
 
-    ``untrained``: fields the model never saw a labelled example of. Whatever it calls them is
-    a guess, so they are reported empty with ``NotTrained`` and left out of the document's
+    ``untrained``: fields the model saw labelled on too few documents
+    (``artifacts.MIN_FIELD_DOCUMENTS``) to have learned them. Whatever it calls them is a
+    guess, so they are reported empty with ``NotTrained`` and left out of the document's
     confidence and review reasons (a review could not fix the model)."""
     reported = [f for f in config.fields if not f.ignore]
     fields = {}

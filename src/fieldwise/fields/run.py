@@ -87,7 +87,10 @@ def extract_documents(
     on_document: Callable[[int, int, str], None] | None = None,
 ) -> ExtractReport:
     """Ingest ``inputs`` into ``out_dir`` (reusing what is there), then predict and build fields."""
-    from fieldwise.model.artifacts import check_fields_match  # torch loads only when extracting
+    from fieldwise.model.artifacts import (  # torch loads only when extracting
+        MIN_FIELD_DOCUMENTS,
+        check_fields_match,
+    )
     from fieldwise.model.predict import Tagger
 
     started = time.perf_counter()
@@ -103,10 +106,12 @@ def extract_documents(
             f"{model_dir} has no {', '.join(missing)} (trained before these votes existed): "
             "their fields are classed by the tagger alone; train it again to add them"
         )
-    if untrained := tagger.info.untrained_classes:
+    ignored = {f.name for f in config.fields if f.ignore}
+    if untrained := [c for c in tagger.info.untrained_classes if c not in ignored]:
         report.notes.append(
-            f"{model_dir} was trained without a single example of {', '.join(untrained)}: "
-            "these fields are reported empty (NotTrained); label some and train again"
+            f"{model_dir} was trained on fewer than {MIN_FIELD_DOCUMENTS} documents labelled "
+            f"with {', '.join(untrained)}: these fields are reported empty (NotTrained); "
+            "label them on more documents and train again"
         )
     report.failures += report.ingest.failures
     store = Store(out_dir)

@@ -24,7 +24,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
-from fieldwise.annotate.dataset import LabeledPage
+from fieldwise.annotate.dataset import LabeledPage, PageWords
 from fieldwise.fields.config import FieldConfig, load_fields
 from fieldwise.model.build import LayoutTagger
 from fieldwise.model.encode import EncodeOptions
@@ -58,12 +58,15 @@ class ModelInfo(BaseModel):
     features_version: int = FEATURES_VERSION
     base_model: str
     command: str = ""
-    #: the fields that had at least one labelled word in training; None: not recorded (older)
+    #: the fields labelled on enough training documents (``trained_class_names``) to be
+    #: reported; None: not recorded (older folders)
     trained_classes: list[str] | None = None
+    #: per field, how many training documents hold a word labelled with it; None: not recorded
+    class_documents: dict[str, int] | None = None
 
     @property
     def untrained_classes(self) -> list[str]:
-        """Fields the model never saw an example of: it cannot find them, only guess."""
+        """Fields the model saw on too few documents to have learned them: it only guesses."""
         if self.trained_classes is None:
             return []
         return [c for c in self.class_names[:-1] if c not in self.trained_classes]
@@ -92,9 +95,11 @@ def make_info(
     command: str,
     keep_lines: bool = False,
     trained_classes: list[str] | None = None,
+    class_documents: dict[str, int] | None = None,
 ) -> ModelInfo:
     return ModelInfo(
         trained_classes=trained_classes,
+        class_documents=class_documents,
         keep_lines=keep_lines,
         scheme=scheme,
         class_names=fields.class_names,
@@ -179,10 +184,33 @@ def load_model_folder(path: str | Path) -> LoadedModel:
     return LoadedModel(model, tokenizer, fields, info, folder, links)
 
 
+#: A field labelled on fewer training documents than this (or than there are, when there are
+#: fewer) is reported ``NotTrained``: learned from one template's wording, the tagger's calls
+#: on new issuers are guesses. The introductory APR, labelled in two Chase agreements, made 7
+#: wrong values and no right one on other issuers (README, fields benchmark).
+MIN_FIELD_DOCUMENTS = 3
+
+
+def page_document(page: PageWords) -> str:
+    """The document a page belongs to: its key without the page number."""
+    return page.key.rsplit("#", 1)[0]
+
+
+def class_documents(pages: Sequence[LabeledPage], fields: FieldConfig) -> dict[str, int]:
+    """{field: how many documents of ``pages`` hold a word labelled with it}, in class order."""
+    found: dict[int, set[str]] = {}
+    for page in pages:
+        for class_id in {label.class_id for label in page.labels}:
+            found.setdefault(class_id, set()).add(page_document(page))
+    names = fields.class_names[:-1]
+    return {name: len(found.get(i, ())) for i, name in enumerate(names)}
+
+
 def trained_class_names(pages: Sequence[LabeledPage], fields: FieldConfig) -> list[str]:
-    """The fields at least one word of ``pages`` is labelled with, in class order."""
-    seen = {label.class_id for page in pages for label in page.labels}
-    return [name for i, name in enumerate(fields.class_names[:-1]) if i in seen]
+    """The fields labelled on at least ``MIN_FIELD_DOCUMENTS`` of ``pages``' documents (all of
+    them when there are fewer), in class order."""
+    needed = max(1, min(MIN_FIELD_DOCUMENTS, len({page_document(p) for p in pages})))
+    return [name for name, n in class_documents(pages, fields).items() if n >= needed]
 
 
 def check_fields_match(loaded_classes: list[str], fields: FieldConfig, where: str) -> None:

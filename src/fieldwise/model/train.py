@@ -35,6 +35,7 @@ from fieldwise.model import augment
 from fieldwise.model.artifacts import (
     METRICS_FILE,
     ModelInfo,
+    class_documents,
     make_info,
     save_model_folder,
     trained_class_names,
@@ -365,6 +366,7 @@ def train(
         command,
         keep_lines,
         trained_class_names(train_pages, fields),
+        class_documents(train_pages, fields),
     )
     mask_id, special_ids = augment.mask_and_special_ids(tokenizer)
     digit_pieces = augment.number_pieces(tokenizer)
