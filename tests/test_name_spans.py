@@ -46,6 +46,12 @@ def phrases(line: str) -> list[str]:
         ("Petal 2 Visa® Credit Card", ["Petal 2 Visa® Credit Card"]),
         ("with Bank of", ["Bank"]),  # a connector never ends a name
         ("A ® sign", []),  # an article and a mark alone are no name
+        (  # a legal name's last word ends it when another name follows (U.S. Bank)
+            "Agreement for U.S. Bank National Association Visa Signature® and World",
+            ["Agreement", "U.S. Bank National Association", "Visa Signature®", "World"],
+        ),
+        ("Pentagon Federal Credit Union", ["Pentagon Federal Credit Union"]),
+        ("Limited Edition Card", ["Limited Edition Card"]),  # never at a name's start
     ],
 )
 def test_name_phrases(line: str, names: list[str]) -> None:

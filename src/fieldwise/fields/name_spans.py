@@ -11,7 +11,9 @@ and as which field, the phrase is a name:
   a digit, or are a mark ("®", "&"), with "of" and "&" allowed inside it; a word ending in
   ",", ";", ":" or a sentence's "." closes it ("Issuer:" is no part of "American Express"),
   except that a comma may be followed by a legal suffix ("Bank of America, N.A.",
-  "Marriott International, Inc.");
+  "Marriott International, Inc."), and a legal name's last word ("Association", "Inc.",
+  "Union") ends it when another capitalised word follows ("U.S. Bank National Association
+  Visa Signature®" is the issuer, then the product);
 * a word outside every name phrase is no part of a name: a name field's call on it is dropped,
   and so is one on a web address or e-mail ("delta.com", "HiltonHonors.com/terms"), which the
   annotation guidance also rules out;
@@ -39,6 +41,11 @@ _MARKS = frozenset({"®", "™", "©", "&"})
 _WEB = re.compile(r"(?:www\.|https?:|\.com|\.org|\.net|\.gov|@|/)", re.IGNORECASE)
 _INITIALS = re.compile(r"^(?:[A-Z]\.){2,}[,;]?$")  # "U.S.", "N.A."
 _LEGAL_SUFFIX = re.compile(r"^(?:(?:[A-Z]\.){2,}|[A-Z][a-z]{0,3}\.|[A-Z]{2,4})[,;.]?$")
+#: Words that end a company's legal name: what follows is another name ("U.S. Bank National
+#: Association Visa Signature®" is the issuer, then the product).
+_LEGAL_ENDS = frozenset(
+    {"association", "n.a", "inc", "llc", "ltd", "limited", "corporation", "corp", "plc", "union"}
+)
 _OPENING = "\"“‘'(["
 _HEAD_STRIP = " .,;:()[]\"'“”‘’®™©℠"
 
@@ -81,7 +88,13 @@ def name_phrases(texts: list[str]) -> list[tuple[int, int]]:
             if start is None:
                 start = k
             suffix = k > start and texts[k - 1].endswith(",") and _LEGAL_SUFFIX.match(text)
-            if suffix or _closes(text, following):
+            legal_end = (
+                k > start
+                and text.casefold().rstrip(".,;") in _LEGAL_ENDS
+                and following is not None
+                and _capitalised(following)
+            )
+            if suffix or legal_end or _closes(text, following):
                 found.append((start, k + 1))
                 start = None
         elif start is not None:
