@@ -25,7 +25,7 @@ from pathlib import Path, PurePosixPath
 
 from rich.console import Console
 
-from fieldwise.annotate.dataset import LabeledPage, load_labeled_pages
+from fieldwise.annotate.dataset import load_labeled_pages
 from fieldwise.annotate.from_values import label_from_values
 from fieldwise.annotate.from_values import load_gold as load_known_values
 from fieldwise.annotate.manifest import Manifest
@@ -37,7 +37,13 @@ from fieldwise.fields.run import document_result
 from fieldwise.fields.votes import fit_votes, load_votes, missing_votes
 from fieldwise.ingest.options import IngestOptions
 from fieldwise.ingest.runner import ingest
-from fieldwise.model.artifacts import class_documents, load_info, save_info, trained_class_names
+from fieldwise.model.artifacts import (
+    class_documents,
+    load_info,
+    page_document,
+    save_info,
+    trained_class_names,
+)
 from fieldwise.model.links import LINKS_FILE, fit_links, save_links
 from fieldwise.model.predict import Tagger
 from fieldwise.model.train import TrainOptions, changed_options, split_validation, train
@@ -52,10 +58,6 @@ console = Console()
 def issuer_group(file_name: str) -> str:
     issuer = file_name.split("__", 1)[0]
     return next((fold for fold, issuers in FOLDS.items() if issuer in issuers), "others")
-
-
-def page_document(page: LabeledPage) -> str:
-    return page.key.rsplit("#", 1)[0]
 
 
 def main() -> None:
