@@ -267,6 +267,21 @@ def test_a_fee_statement_runs_on_to_its_sentences_end() -> None:
             "Street,",
             "28 Liberty Street, New York, New York 10005.",
         ),
+        (  # the model began inside the name before it ("CT Corporation System,")
+            "c/o CT Corporation System, 28 Liberty Street, New York, New York 10005.",
+            "System,",
+            "28 Liberty Street, New York, New York 10005.",
+        ),
+        (  # ... or inside "Federal Reserve Bank," before a P.O. box
+            "the Federal Reserve Bank, P.O. Box 27622, Richmond, VA 23261",
+            "Bank,",
+            "P.O. Box 27622, Richmond, VA 23261",
+        ),
+        (  # a mention that begins where a name begins keeps it (U.S. Bank's gold has it)
+            "write to Consumer Recovery Department, P.O. Box 108, St. Louis, MO 63166",
+            "Consumer",
+            "Consumer Recovery Department, P.O. Box 108, St. Louis, MO 63166",
+        ),
         (
             "write to P.O. Box 7247, Philadelphia, PA 19170",
             "Box",

@@ -34,9 +34,11 @@ multiplied by it first, and a one-word amount ("None") may be named by it. Measu
 credit-card agreements of issuers the model never saw (README, fields benchmark): unseen-issuer
 F1 0.437 → 0.536 with the grammar alone, 0.673 with the row-label vote and sentence ends.
 
-Addresses (fields normalised as ``address``) get one rule of the same kind: a mention the
+Addresses (fields normalised as ``address``) get two rules of the same kind: a mention the
 model began at the street ("Liberty Street, New York…") begins at its house number ("28")
-or at "P.O." before "Box" (0.673 → 0.714).
+or at "P.O." before "Box" (0.673 → 0.714); one it began inside the name before the street
+("CT Corporation System, 28 Liberty Street": at "System,") begins at the house number
+(a fresh training that did so in 17 Amex agreements: 0.829 → 0.859).
 
 Example::
 
@@ -303,7 +305,25 @@ def _address_start(texts: list[str], first: int) -> int | None:
     return None
 
 
-def _address_calls(words: list[Word], address_ids: set[int], calls: dict[str, WordCall]) -> None:
+def _street_after_name_tail(texts: list[str], first: int) -> int | None:
+    """Where the street address begins when the model began it inside a name: at the house
+    number or "P.O." after the comma that ends the name ("CT Corporation System, 28 Liberty
+    Street": the model began at "System,"); None when the mention begins where a name or the
+    street itself begins."""
+    if first == 0 or _HOUSE_NUMBER.match(texts[first]) or _PO.match(texts[first]):
+        return None
+    before = texts[first - 1]
+    if not (before[:1].isupper() and before[-1:].isalpha()):
+        return None  # the word before ends a phrase or is no name: the mention starts a name
+    for k in range(first + 1, min(len(texts), first + STREET_REACH + 1)):
+        if texts[k - 1].endswith(",") and (_HOUSE_NUMBER.match(texts[k]) or _PO.match(texts[k])):
+            return k
+    return None
+
+
+def _address_calls(
+    words: list[Word], address_ids: set[int], other_id: int, calls: dict[str, WordCall]
+) -> None:
     texts = [w.text for w in words]
     for first, word in enumerate(words):
         call = call_of(word, calls)
@@ -311,6 +331,10 @@ def _address_calls(words: list[Word], address_ids: set[int], calls: dict[str, Wo
             continue
         if first > 0 and _class_of(words[first - 1], calls) == call.class_id and not call.starts:
             continue  # not where the model's mention begins
+        if (street := _street_after_name_tail(texts, first)) is not None:
+            call_span(words[first:street], other_id, call.confidence, calls)
+            calls[str(words[street].block["Id"])] = WordCall(call.class_id, call.confidence, True)
+            continue
         start = _address_start(texts, first)
         if start is None:
             continue
@@ -350,7 +374,7 @@ def value_calls(
                     calls,
                 )
             if address_ids:
-                _address_calls(line.words, address_ids, calls)
+                _address_calls(line.words, address_ids, config.other_id, calls)
             if name_ids:
                 name_calls(line.words, name_ids, config.other_id, calls, name_heads)
             if date_ids:
