@@ -136,11 +136,10 @@ def train_command(
 
 def _warn_untrained(out: Path) -> None:
     """Name the fields labelled on too few documents: extract reports them NotTrained."""
-    from fieldwise.model.artifacts import MIN_FIELD_DOCUMENTS, load_info
+    from fieldwise.model.artifacts import MIN_FIELD_DOCUMENTS, load_info, reported_untrained
 
     info, config = load_info(out)
-    ignored = {f.name for f in config.fields if f.ignore}
-    if untrained := [c for c in info.untrained_classes if c not in ignored]:
+    if untrained := reported_untrained(info, config):
         counts = info.class_documents or {}
         listed = ", ".join(f"{c} ({counts.get(c, 0)})" for c in untrained)
         console.print(

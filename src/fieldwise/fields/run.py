@@ -90,6 +90,7 @@ def extract_documents(
     from fieldwise.model.artifacts import (  # torch loads only when extracting
         MIN_FIELD_DOCUMENTS,
         check_fields_match,
+        reported_untrained,
     )
     from fieldwise.model.predict import Tagger
 
@@ -106,8 +107,7 @@ def extract_documents(
             f"{model_dir} has no {', '.join(missing)} (trained before these votes existed): "
             "their fields are classed by the tagger alone; train it again to add them"
         )
-    ignored = {f.name for f in config.fields if f.ignore}
-    if untrained := [c for c in tagger.info.untrained_classes if c not in ignored]:
+    if untrained := reported_untrained(tagger.info, config):
         report.notes.append(
             f"{model_dir} was trained on fewer than {MIN_FIELD_DOCUMENTS} documents labelled "
             f"with {', '.join(untrained)}: these fields are reported empty (NotTrained); "

@@ -213,6 +213,13 @@ def trained_class_names(pages: Sequence[LabeledPage], fields: FieldConfig) -> li
     return [name for name, n in class_documents(pages, fields).items() if n >= needed]
 
 
+def reported_untrained(info: ModelInfo, fields: FieldConfig) -> list[str]:
+    """The fields a user is told are ``NotTrained``: the untrained ones that are reported
+    (``ignore`` fields never are, trained or not)."""
+    ignored = {f.name for f in fields.fields if f.ignore}
+    return [c for c in info.untrained_classes if c not in ignored]
+
+
 def check_fields_match(loaded_classes: list[str], fields: FieldConfig, where: str) -> None:
     """Refuse data labelled for other fields than the model's."""
     if fields.class_names != loaded_classes:
