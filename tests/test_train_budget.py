@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from fieldwise.model.schedule import Horizon
+
 from fieldwise.annotate.dataset import LabeledPage
 from fieldwise.annotate.word_labels import WordLabel
-from fieldwise.model.train import Horizon, with_few_negatives
+from fieldwise.model.train import with_few_negatives
 from fieldwise.textract.geometry import Box
 
 
@@ -41,6 +43,26 @@ def test_a_shorter_horizon_still_warms_up_and_decays_to_zero() -> None:
     horizon.total = 300  # the budget fits fewer steps than the epochs asked for
     assert horizon.factor(200) == 100 / 200
     assert horizon.factor(300) == 0.0 and horizon.factor(400) == 0.0
+
+
+def test_a_budget_known_during_the_warm_up_shortens_the_warm_up_too() -> None:
+    # 30 epochs of 100 steps asked for; after 10 steps the budget is seen to allow 3 epochs
+    horizon = Horizon(total=3000, warmup=0.1)
+    horizon.fit(affordable=300, cap=3000, step=10)
+    assert (horizon.total, horizon.warm) == (300, 30)
+    assert horizon.factor(29) == 1.0 and horizon.factor(165) == 0.5 and horizon.factor(300) == 0
+    horizon.fit(affordable=400, cap=3000, step=100)  # measured again, past the warm-up
+    assert (horizon.total, horizon.warm) == (400, 30)
+    horizon.fit(affordable=50_000, cap=3000, step=200)  # never past the epochs asked for
+    assert horizon.total == 3000
+    horizon.fit(affordable=0, cap=3000, step=250)  # nor before the step it is at
+    assert horizon.total == 251 and horizon.factor(250) > 0
+
+
+def test_a_budget_that_fits_every_epoch_changes_nothing() -> None:
+    horizon = Horizon(total=3000, warmup=0.1)
+    horizon.fit(affordable=9000, cap=3000, step=10)
+    assert (horizon.total, horizon.warm) == (3000, 300)
 
 
 def test_option_changes_are_typed_and_unknown_names_refused() -> None:

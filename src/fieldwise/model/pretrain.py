@@ -37,7 +37,7 @@ from fieldwise.model.augment import mask_and_special_ids, maskable
 from fieldwise.model.build import LayoutTagger, build_model
 from fieldwise.model.encode import IGNORE, EncodeOptions, Window, collate, encode_page
 from fieldwise.model.runtime import bf16_supported, setup_threads
-from fieldwise.model.train import Horizon
+from fieldwise.model.schedule import Horizon
 
 PRETRAIN_FILE = "pretrain.json"
 ProgressFn = Callable[[str, dict[str, Any]], None]
@@ -213,9 +213,7 @@ def pretrain(
             if step in (20, 100):  # the budget shortens the schedule to the steps it allows;
                 # measured again at 100, as the first steps run slower
                 affordable = int(budget / (elapsed / step))
-                horizon.total = min(epoch_steps, max(horizon.warm + 1, affordable))
-                if step < horizon.warm:
-                    horizon.warm = max(1, int(horizon.total * options.warmup))
+                horizon.fit(affordable, epoch_steps, step)
             chunk = [train_windows[i] for i in order[first : first + options.batch_size]]
             batch = {k: torch.from_numpy(v) for k, v in collate(chunk).items()}
             targets = mask_for_mlm(batch, options.mask_share, *masking, generator)

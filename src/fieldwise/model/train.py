@@ -46,9 +46,15 @@ from fieldwise.model.links import LinkModel, fit_links, save_links
 from fieldwise.model.metrics import evaluate_tags
 from fieldwise.model.predict import TorchBackend, decode_page, page_links, window_probabilities
 from fieldwise.model.runtime import bf16_supported, setup_threads
+from fieldwise.model.schedule import Horizon
 from fieldwise.model.scheme import DECODERS, Scheme, num_labels, word_label_ids
 
 CHECKPOINT = "checkpoint.pt"
+
+
+#: Steps of the first epoch after which its length is estimated, so that a time budget of a
+#: few epochs sets the schedule before the warm-up has run (the first steps run slower).
+_PROBE_STEPS = (10, 40)
 
 
 @dataclass(frozen=True)
@@ -199,24 +205,6 @@ def _optimizer(model: LayoutTagger, options: TrainOptions) -> torch.optim.Optimi
         ],
         fused=True,  # one kernel for all tensors: the per-tensor loop cost ~0.5 s a step here
     )
-
-
-class Horizon:
-    """The step the learning rate reaches zero at; shortened when the time budget is tighter
-    than the epochs asked for, so a time-limited run still warms up and decays fully."""
-
-    def __init__(self, total: int, warmup: float) -> None:
-        self.total = total
-        self.warm = max(1, int(total * warmup))
-
-    def factor(self, step: int) -> float:
-        if step < self.warm:
-            return (step + 1) / self.warm
-        return max(0.0, (self.total - step) / max(1, self.total - self.warm))
-
-    def scheduler(self, optimizer: torch.optim.Optimizer) -> Any:
-        """Linear warm-up, then linear decay to zero at ``total`` (``train`` and ``pretrain``)."""
-        return torch.optim.lr_scheduler.LambdaLR(optimizer, self.factor)
 
 
 def with_few_negatives(
@@ -385,7 +373,11 @@ def train(
     optimizer = _optimizer(model, options)
     averaged = _ema_model(model, options.ema) if options.ema > 0 else None
     steps_per_epoch = math.ceil(n_kept / options.batch_size)
-    horizon = Horizon(steps_per_epoch * options.epochs, options.warmup)
+    cap_steps = steps_per_epoch * options.epochs
+    horizon = Horizon(cap_steps, options.warmup)
+    # validation costs about a forward pass (0.4 of a training step) per batch of its windows
+    validation_steps = 0.4 * len(all_windows) * len(val_pages) / max(1, len(train_pages))
+    validation_steps /= options.batch_size
     scheduler = horizon.scheduler(optimizer)
     loss_fn = _WeightedLoss(
         label_weights(all_windows, n_labels, options.class_balance), options.label_smoothing
@@ -409,6 +401,7 @@ def train(
         torch.set_rng_state(state["torch_rng"])
         history, best_f1, best_epoch = state["history"], state["best_f1"], state["best_epoch"]
         start_epoch, elapsed_before = state["epoch"] + 1, state["elapsed"]
+        horizon.total, horizon.warm = state.get("horizon", (horizon.total, horizon.warm))
         if progress:
             progress("resume", {"epoch": start_epoch})
     stopped = "epochs"
@@ -421,6 +414,7 @@ def train(
         windows = [all_windows[i] for i in few_negatives(positive, options.negative_share, rng)]
         batches = _batches(windows, options.batch_size, generator)
         losses = []
+        epoch_started = time.monotonic()
         for step, batch_ids in enumerate(batches):
             batch = {
                 k: torch.from_numpy(v) for k, v in collate([windows[i] for i in batch_ids]).items()
@@ -443,6 +437,12 @@ def train(
             if averaged is not None:
                 averaged.update_parameters(model)
             losses.append(loss.item())
+            if epoch == 0 and step + 1 in _PROBE_STEPS and step + 1 < steps_per_epoch:
+                per_step = (time.monotonic() - epoch_started) / (step + 1)
+                epoch_seconds = per_step * (steps_per_epoch + validation_steps)
+                setup = epoch_started - started
+                affordable = max(1, int((options.max_minutes * 60 - setup) / epoch_seconds))
+                horizon.fit(affordable * steps_per_epoch, cap_steps, step + 1)
             if progress:
                 progress("step", {"epoch": epoch, "step": step + 1, "steps": len(batches),
                                   "loss": float(np.mean(losses[-20:]))})  # fmt: skip
@@ -470,6 +470,7 @@ def train(
                 "best_f1": best_f1,
                 "best_epoch": best_epoch,
                 "epoch": epoch,
+                "horizon": (horizon.total, horizon.warm),
                 "elapsed": minutes * 60,
                 "options": _options_dict(options),
             },
@@ -485,7 +486,7 @@ def train(
             stopped = "time"
             break
         epochs_in_budget = max(epoch + 2, math.floor(options.max_minutes / per_epoch))
-        horizon.total = min(options.epochs, epochs_in_budget) * steps_per_epoch
+        horizon.fit(epochs_in_budget * steps_per_epoch, cap_steps, (epoch + 1) * steps_per_epoch)
     minutes = elapsed_before / 60 + (time.monotonic() - started) / 60
     result = TrainResult(max(best_f1, 0.0), best_epoch, epoch + 1, minutes, history, stopped)
     metrics_out = {
