@@ -125,3 +125,39 @@ def test_ids_are_stable_across_runs(pdfs: list[Path], tmp_path: Path) -> None:
     assert a == b
     ids = re.findall(rb'"Id":"([^"]+)"', a)
     assert len(ids) == len(set(ids))
+
+
+def test_a_raised_mark_does_not_cut_its_row_into_lines(pdf_dir: Path) -> None:
+    """pdfium breaks its line at a superscript "®": the rest of the row goes back on it, and the
+    mark, printed with no space before it, back on its word."""
+    from fieldwise.ingest.pdf import open_pdf, text_layer_lines
+
+    path = pdf_dir / "amex__amex-delta-skymiles-blue-american-express-card-cardmember-agreement.pdf"
+    with open_pdf(path) as pdf:
+        lines = [" ".join(w.text for w in line.words) for line in text_layer_lines(pdf[4])]
+    row = next(t for t in lines if "eligible purchases on your Delta SkyMiles" in t)
+    assert row.endswith("Delta SkyMiles® Blue American")
+    assert "Express Card (Card Account)." in lines
+    assert "®" not in lines and "Blue American" not in lines
+
+
+def test_only_a_close_continuation_of_the_same_row_joins_it() -> None:
+    from fieldwise.ingest.content import LineContent, WordContent
+    from fieldwise.ingest.pdf import join_row_continuations
+    from fieldwise.textract.geometry import Box
+
+    def line(*words: tuple[str, float, float]) -> LineContent:  # text, left, top; 0.02 high
+        return LineContent(
+            [WordContent(t, Box(x, y, x + 0.05, y + 0.02), 100.0) for t, x, y in words]
+        )
+
+    lines = [
+        line(("Delta", 0.10, 0.50), ("SkyMiles", 0.16, 0.50)),
+        line(("®", 0.21, 0.495)),  # raised, with no space: the same word
+        line(("Blue", 0.27, 0.50)),  # a space after the "®", well within a line height
+        line(("$95", 0.60, 0.50)),  # the next table cell: far off
+        line(("Card", 0.10, 0.53)),  # the next row
+    ]
+    texts = [[w.text for w in x.words] for x in join_row_continuations(lines)]
+    assert texts == [["Delta", "SkyMiles®", "Blue"], ["$95"], ["Card"]]
+    assert [w.text for w in lines[0].words] == ["Delta", "SkyMiles"]  # the input is not changed

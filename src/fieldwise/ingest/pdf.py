@@ -14,6 +14,7 @@ import ctypes
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -22,7 +23,7 @@ from PIL import Image
 
 from fieldwise.ingest.content import LineContent, WordContent
 from fieldwise.ingest.errors import IngestError
-from fieldwise.textract.geometry import Box
+from fieldwise.textract.geometry import Box, union
 
 # pdfium marks a hyphen that breaks a word at a line end as U+FFFE and runs straight on into the
 # next line ("mini\ufffemum"): the hyphen ends its word and its line, as pdftotext has it
@@ -115,9 +116,53 @@ def text_layer_lines(page: pdfium.PdfPage) -> list[LineContent]:
                     words.append(WordContent(word, box, 100.0))
             if words:
                 lines.append(LineContent(words))
-        return lines
+        return join_row_continuations(lines)
     finally:
         textpage.close()
+
+
+#: Most a line may sit right of the one before it, in that line's heights, and still go on it.
+_CONTINUATION_GAP = 1.0
+#: A gap under this share of a line height is no space: the two are one word.
+_NO_SPACE = 0.1
+
+
+def join_row_continuations(lines: list[LineContent]) -> list[LineContent]:
+    """pdfium starts a new line where the baseline moves, as at a raised "®"; the rest of the
+    row then comes as lines of its own ("… your Delta SkyMiles" / "®" / "Blue American").
+    A line that begins on the same row just right of where the line before it ends
+    (within one line height) goes on that line, as OCR and Textract have it, and with no
+    space between, its first word goes on that line's last ("SkyMiles®"); a table's next
+    cell or the next column stands further off."""
+    joined: list[LineContent] = []
+    for line in lines:
+        gap = _continuation_gap(joined[-1].words, line.words) if joined else None
+        if gap is None:
+            joined.append(LineContent(list(line.words)))
+            continue
+        words = joined[-1].words
+        if gap < _NO_SPACE:  # no space between: one word ("SkyMiles" + "®")
+            last, first = words[-1], line.words[0]
+            words[-1] = replace(last, text=last.text + first.text, box=union([last.box, first.box]))
+            words.extend(line.words[1:])
+        else:
+            words.extend(line.words)
+    return joined
+
+
+def _continuation_gap(before: list[WordContent], after: list[WordContent]) -> float | None:
+    """How far right of ``before`` the line ``after`` begins, in ``before``'s heights, when it
+    continues the same row; None when it does not."""
+    top = min(w.box.top for w in before)
+    bottom = max(w.box.bottom for w in before)
+    after_top = min(w.box.top for w in after)
+    after_bottom = max(w.box.bottom for w in after)
+    shorter = min(bottom - top, after_bottom - after_top)
+    overlap = min(bottom, after_bottom) - max(top, after_top)
+    gap = (after[0].box.left - before[-1].box.right) / (bottom - top)
+    if overlap > shorter / 2 and -0.1 <= gap <= _CONTINUATION_GAP:
+        return gap
+    return None
 
 
 def _rotate(box: Box, turns: int) -> Box:
