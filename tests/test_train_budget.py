@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from fieldwise.model.schedule import Horizon
-
 from fieldwise.annotate.dataset import LabeledPage
 from fieldwise.annotate.word_labels import WordLabel
+from fieldwise.model.schedule import Horizon
 from fieldwise.model.train import with_few_negatives
 from fieldwise.textract.geometry import Box
 
