@@ -125,6 +125,7 @@ def main() -> None:
         else:
             best_f1 = train(fit, val, fields, out, options, resume=False).best_f1
             train_minutes, reused = (time.perf_counter() - fold_started) / 60, False
+        epochs = json.loads((out / "metrics.json").read_text())["epochs_run"]
         tagger = Tagger.load(out)
         votes = load_votes(out, fields)
         fold_results = {}
@@ -141,6 +142,7 @@ def main() -> None:
             "train_pages": len(fit),
             "validation_pages": len(val),
             "train_minutes": round(train_minutes, 2),
+            "epochs": epochs,  # what the budget allowed on this machine
             "best_validation_entity_f1": best_f1,
             "reused_model": reused,
             **report.to_json(),
@@ -148,7 +150,7 @@ def main() -> None:
         console.print(
             f"fold {fold}: {len(test_docs)} test documents, F1 {report.overall.f1:.3f} "
             f"(P {report.overall.precision:.3f}, R {report.overall.recall:.3f}), "
-            f"trained {train_minutes:.1f} min"
+            f"trained {train_minutes:.1f} min, {epochs} epochs"
         )
 
     print_fields_report(
