@@ -111,12 +111,11 @@ def text_layer_lines(page: pdfium.PdfPage) -> list[LineContent]:
                     (right - x0) / width,
                     1 - (bottom - y0) / height,
                 )
-                box = (_rotate(box, turns) if turns else box).clamp()
-                if box.width > 0 and box.height > 0:
-                    words.append(WordContent(word, box, 100.0))
+                words.append(WordContent(word, box, 100.0))
             if words:
                 lines.append(LineContent(words))
-        return join_row_continuations(lines)
+        # rows are joined as the text runs, before the page's /Rotate turns them upright
+        return _upright(join_row_continuations(lines), turns)
     finally:
         textpage.close()
 
@@ -163,6 +162,18 @@ def _continuation_gap(before: list[WordContent], after: list[WordContent]) -> fl
     if overlap > shorter / 2 and -0.1 <= gap <= _CONTINUATION_GAP:
         return gap
     return None
+
+
+def _upright(lines: list[LineContent], turns: int) -> list[LineContent]:
+    """Lines with their boxes turned by the page's quarter ``turns``, clamped to the page;
+    words left with no area (outside the crop box) are dropped, and lines left empty."""
+    upright = []
+    for line in lines:
+        words = [replace(w, box=_rotate(w.box, turns).clamp()) for w in line.words]
+        words = [w for w in words if w.box.width > 0 and w.box.height > 0]
+        if words:
+            upright.append(LineContent(words))
+    return upright
 
 
 def _rotate(box: Box, turns: int) -> Box:
