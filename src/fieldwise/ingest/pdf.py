@@ -110,12 +110,14 @@ def text_layer_lines(page: pdfium.PdfPage) -> list[LineContent]:
                     1 - (top - y0) / height,
                     (right - x0) / width,
                     1 - (bottom - y0) / height,
-                )
-                words.append(WordContent(word, box, 100.0))
+                ).clamp()  # cut to the page; a quarter turn keeps the cut box cut
+                if box.width > 0 and box.height > 0:
+                    words.append(WordContent(word, box, 100.0))
             if words:
                 lines.append(LineContent(words))
         # rows are joined as the text runs, before the page's /Rotate turns them upright
-        return _upright(join_row_continuations(lines), turns)
+        joined = join_row_continuations(lines)
+        return _turned(joined, turns) if turns else joined
     finally:
         textpage.close()
 
@@ -152,28 +154,20 @@ def join_row_continuations(lines: list[LineContent]) -> list[LineContent]:
 def _continuation_gap(before: list[WordContent], after: list[WordContent]) -> float | None:
     """How far right of ``before`` the line ``after`` begins, in ``before``'s heights, when it
     continues the same row; None when it does not."""
-    top = min(w.box.top for w in before)
-    bottom = max(w.box.bottom for w in before)
-    after_top = min(w.box.top for w in after)
-    after_bottom = max(w.box.bottom for w in after)
-    shorter = min(bottom - top, after_bottom - after_top)
-    overlap = min(bottom, after_bottom) - max(top, after_top)
-    gap = (after[0].box.left - before[-1].box.right) / (bottom - top)
+    row, rest = union(w.box for w in before), union(w.box for w in after)
+    overlap = min(row.bottom, rest.bottom) - max(row.top, rest.top)
+    gap = (after[0].box.left - before[-1].box.right) / row.height
+    shorter = min(row.height, rest.height)
     if overlap > shorter / 2 and -0.1 <= gap <= _CONTINUATION_GAP:
         return gap
     return None
 
 
-def _upright(lines: list[LineContent], turns: int) -> list[LineContent]:
-    """Lines with their boxes turned by the page's quarter ``turns``, clamped to the page;
-    words left with no area (outside the crop box) are dropped, and lines left empty."""
-    upright = []
-    for line in lines:
-        words = [replace(w, box=_rotate(w.box, turns).clamp()) for w in line.words]
-        words = [w for w in words if w.box.width > 0 and w.box.height > 0]
-        if words:
-            upright.append(LineContent(words))
-    return upright
+def _turned(lines: list[LineContent], turns: int) -> list[LineContent]:
+    """Lines with their boxes turned upright by the page's quarter ``turns``."""
+    return [
+        LineContent([replace(w, box=_rotate(w.box, turns)) for w in line.words]) for line in lines
+    ]
 
 
 def _rotate(box: Box, turns: int) -> Box:
