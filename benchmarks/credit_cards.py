@@ -112,6 +112,7 @@ def main() -> None:
         if args.reuse and (out / "metrics.json").exists():
             metrics = json.loads((out / "metrics.json").read_text())
             best_f1, train_minutes, reused = metrics["best_entity_f1"], metrics["minutes"], True
+            epochs = metrics["epochs_run"]
             console.print(f"fold {fold}: reusing the model in {out}")
             if missing_votes(out, fields):  # folders trained before a vote existed
                 fit_votes(out, train_pages, fields)
@@ -123,9 +124,9 @@ def main() -> None:
                 info.class_documents = class_documents(fit, fields)
                 save_info(out, info)
         else:
-            best_f1 = train(fit, val, fields, out, options, resume=False).best_f1
+            trained = train(fit, val, fields, out, options, resume=False)
+            best_f1, epochs = trained.best_f1, trained.epochs_run
             train_minutes, reused = (time.perf_counter() - fold_started) / 60, False
-        epochs = json.loads((out / "metrics.json").read_text())["epochs_run"]
         tagger = Tagger.load(out)
         votes = load_votes(out, fields)
         fold_results = {}
