@@ -11,6 +11,7 @@ from fieldwise.fields.config import FieldConfig
 from fieldwise.fields.detections import detect
 from fieldwise.fields.name_heads import NAME_HEADS_FILE, fit_name_heads
 from fieldwise.fields.row_labels import ROW_LABELS_FILE
+from fieldwise.fields.value_kinds import VALUE_KINDS_FILE
 from fieldwise.fields.votes import Votes, fit_votes, load_votes, missing_votes
 from tests.test_fields_extract import make_doc
 from tests.test_name_spans import CARD, CONFIG, OTHER, PROVIDER, with_probabilities
@@ -75,10 +76,12 @@ def test_a_model_folder_gets_every_vote_its_fields_use(
     weak_labels: FromValuesResult, card_fields: FieldConfig, tmp_path: Path
 ) -> None:
     others, _ = pages_by_issuer(weak_labels, card_fields)
-    assert missing_votes(tmp_path, card_fields) == [ROW_LABELS_FILE, NAME_HEADS_FILE]
+    every = [ROW_LABELS_FILE, NAME_HEADS_FILE, VALUE_KINDS_FILE]
+    assert missing_votes(tmp_path, card_fields) == every
     assert load_votes(tmp_path, card_fields) == Votes()  # older folders: no votes, no error
-    assert fit_votes(tmp_path, others[:60], card_fields) == [ROW_LABELS_FILE, NAME_HEADS_FILE]
+    assert fit_votes(tmp_path, others[:60], card_fields) == every
     assert missing_votes(tmp_path, card_fields) == []
     votes = load_votes(tmp_path, card_fields)
     assert votes.rows is not None and votes.name_heads is not None
+    assert votes.value_kinds is not None and "Fee - Annual" in votes.value_kinds.seen
     assert fit_votes(tmp_path / "forms", [], CONFIG.model_copy(update={"fields": ()})) == []

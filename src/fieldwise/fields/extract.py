@@ -32,6 +32,7 @@ from typing import Any
 from fieldwise.fields.config import FieldConfig, FieldSpec, Normalize, Select
 from fieldwise.fields.detections import Detection
 from fieldwise.fields.normalize import NORMALIZERS, value_key
+from fieldwise.fields.value_kinds import ValueKinds
 
 DEFAULT_REVIEW_THRESHOLD = 0.5
 
@@ -108,12 +109,19 @@ def _normalized(spec: FieldSpec, text: str) -> dict[str, Any]:
     return {"NormalizedValue": NORMALIZERS[spec.normalize](text)}
 
 
-def build_field(spec: FieldSpec, detections: list[Detection], sort_order: int) -> dict[str, Any]:
+def build_field(
+    spec: FieldSpec,
+    detections: list[Detection],
+    sort_order: int,
+    value_kinds: ValueKinds | None = None,
+) -> dict[str, Any]:
     """One field's entry of the result.
 
     With a typed ``normalize`` (and ``reject_unparsed``, the default), a detection its parser
     cannot read ("CFB01072" for a date, "up to" for a fee) is no value of the field: it is
-    listed under ``Rejected`` for a reviewer and takes no part in selection or confidence.
+    listed under ``Rejected`` for a reviewer and takes no part in selection or confidence. So
+    is a fee of a kind the field was never labelled with in training (``value_kinds``: "up to
+    1.33%" for an annual fee always written as money or "None").
     Each detection is parsed once; the parsed value is also its grouping key.
     """
     parse = NORMALIZERS[spec.normalize] if spec.normalize is not None else None
@@ -123,7 +131,8 @@ def build_field(spec: FieldSpec, detections: list[Detection], sort_order: int) -
         if d.class_id != spec.class_id:
             continue
         parsed = parse(d.text) if parse is not None else None
-        if parse is not None and parsed is None and spec.reject_unparsed:
+        unparsed = parse is not None and parsed is None and spec.reject_unparsed
+        if unparsed or (value_kinds is not None and not value_kinds.allows(spec.name, d.text)):
             rejected.append(d)
         else:
             keyed.append((value_key(spec.normalize, d.text, parsed), d))
@@ -170,20 +179,22 @@ def build_result(
     config: FieldConfig,
     review_threshold: float = DEFAULT_REVIEW_THRESHOLD,
     untrained: Collection[str] = (),
+    value_kinds: ValueKinds | None = None,
 ) -> dict[str, Any]:
     """The document's result: fields, document confidence and the review decision.
 
     ``untrained``: fields the model saw labelled on too few documents
     (``artifacts.MIN_FIELD_DOCUMENTS``) to have learned them. Whatever it calls them is a
     guess, so they are reported empty with ``NotTrained`` and left out of the document's
-    confidence and review reasons (a review could not fix the model)."""
+    confidence and review reasons (a review could not fix the model). ``value_kinds``: the
+    kinds of amount each fee was labelled with (the model folder's; ``build_field``)."""
     reported = [f for f in config.fields if not f.ignore]
     fields = {}
     for i, spec in enumerate(reported):
         if spec.name in untrained:
             fields[spec.name] = {**build_field(spec, [], i), "NotTrained": True}
         else:
-            fields[spec.name] = build_field(spec, detections, i)
+            fields[spec.name] = build_field(spec, detections, i, value_kinds)
     # an optional field not found, and one the model never learned, hold nothing back
     counted = [
         spec

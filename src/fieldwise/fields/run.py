@@ -73,7 +73,8 @@ def document_result(
     enriched = TextractDocument(cast(ResponseDict, enrich(doc, tagger)), doc.source)
     detections = detect(enriched, config, votes=votes)
     untrained = tagger.info.untrained_classes
-    return enriched, build_result(detections, config, review_threshold, untrained)
+    kinds = votes.value_kinds if votes is not None else None
+    return enriched, build_result(detections, config, review_threshold, untrained, kinds)
 
 
 def extract_documents(
