@@ -23,7 +23,7 @@ from collections.abc import Iterator, Sequence
 
 from fieldwise.annotate.dataset import LabeledPage
 from fieldwise.fields.config import FieldConfig, Normalize
-from fieldwise.fields.name_spans import head_word, name_phrases
+from fieldwise.fields.name_spans import head_word, name_phrases, wraps
 from fieldwise.fields.word_vote import WordVote
 
 NAME_HEADS_FILE = "name_heads.json"
@@ -35,16 +35,30 @@ def has_names(config: FieldConfig) -> bool:
 
 def fit_name_heads(pages: Sequence[LabeledPage], config: FieldConfig) -> WordVote:
     """Count the head word of every name phrase of labelled pages under the phrase's class:
-    the name field most of its words carry, else "other"."""
+    the name field most of its words carry, else "other". A name the labels show wrapped onto
+    the next line (both parts labelled the same name field, ``name_spans.wraps``) counts once,
+    by its last word: "American" ending a line in "American" / "Express National Bank" is no
+    issuer's head word."""
     name_ids = config.reported_ids(Normalize.name)
 
     def examples() -> Iterator[tuple[list[str], int]]:
         for page in pages:
-            for indexes in page.lines().values():
-                texts = [page.words[i] for i in indexes]
-                for start, end in name_phrases(texts):
-                    votes = Counter(page.labels[indexes[k]].class_id for k in range(start, end))
-                    class_id = votes.most_common(1)[0][0]
+            lines = [[page.words[i] for i in indexes] for indexes in page.lines().values()]
+            classes = [
+                [page.labels[i].class_id for i in indexes] for indexes in page.lines().values()
+            ]
+            spans = [name_phrases(texts) for texts in lines]
+            for n, (texts, found) in enumerate(zip(lines, spans, strict=True)):
+                for k, (start, end) in enumerate(found):
+                    class_id = Counter(classes[n][start:end]).most_common(1)[0][0]
+                    if k == len(found) - 1 and n + 1 < len(lines) and spans[n + 1]:
+                        following = spans[n + 1][0]
+                        wrapped = wraps(texts, (start, end), lines[n + 1], following)
+                        next_class = Counter(
+                            classes[n + 1][following[0] : following[1]]
+                        ).most_common(1)[0][0]
+                        if wrapped and class_id in name_ids and next_class == class_id:
+                            continue  # counted with the next line's phrase
                     head = head_word(texts[end - 1])
                     if head:
                         yield [head], class_id if class_id in name_ids else config.other_id

@@ -20,7 +20,14 @@ and as which field, the phrase is a name:
 * a phrase holding a word the model called a name field becomes exactly one detection of the
   name field whose probability, summed over the phrase's words, is the highest ("Blue" called
   the issuer, but "Blue Cash Everyday® Card" as a whole the card); its confidence is the mean
-  of that field's probability over the words the model called a name.
+  of that field's probability over the words the model called a name;
+* a name wrapped onto the next line in running text is one phrase: a phrase that ends its
+  line unclosed after other words ("… on your Delta SkyMiles® Blue American") and one that
+  opens the next line before other words ("Express Card (Card Account).") join when the
+  first ends in no name's head word and the second does (the head-word vote,
+  :mod:`fieldwise.fields.name_heads`). "Issuer: American Express National Bank" ends in a
+  head ("Bank") and stays apart from the card's title below it; a heading or table cell that
+  fills its line joins nothing.
 
 Example::
 
@@ -30,6 +37,9 @@ Example::
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+
+import numpy as np
 
 from fieldwise.fields.word_calls import WordCall, call_of, call_span, span_vote, weighed_vote
 from fieldwise.fields.word_vote import WordVote
@@ -46,6 +56,8 @@ _LEGAL_SUFFIX = re.compile(r"^(?:(?:[A-Z]\.){2,}|[A-Z][a-z]{0,3}\.|[A-Z]{2,4})[,
 _LEGAL_ENDS = frozenset(
     {"association", "n.a", "inc", "llc", "ltd", "limited", "corporation", "corp", "plc", "union"}
 )
+#: Times training must have seen a word end a name before it counts as a name's head word.
+MIN_HEAD_COUNT = 2
 _OPENING = "\"“‘'(["
 _HEAD_STRIP = " .,;:()[]\"'“”‘’®™©℠"
 
@@ -120,27 +132,80 @@ def _trimmed(texts: list[str], start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def wraps(
+    line: list[str], phrase: tuple[int, int], next_line: list[str], next_phrase: tuple[int, int]
+) -> bool:
+    """Whether ``phrase`` could go on into ``next_phrase``: it runs to its line's end without
+    closing punctuation, and the other opens the next line, both inside running text (other
+    words before the first, after the second: a phrase that is a whole line, or ends or opens
+    one after a short heading, is a title, heading or cell — "How the Reward Program Works"
+    above "Morgan Stanley Platinum Card")."""
+    return (
+        phrase[0] > 0
+        and phrase[1] == len(line)
+        and next_phrase[0] == 0
+        and next_phrase[1] < len(next_line)
+        and not _closes(line[-1], next_line[0])
+        and line[-1] not in _MARKS
+    )
+
+
+def is_name_head(heads: WordVote, word: str, name_ids: set[int]) -> bool:
+    """Whether training saw ``word`` end a name field's phrases more than once, at a higher
+    rate than it ended other phrases (raw counts: smoothing would favour the rarer name
+    fields for any word seen once, "Works" included)."""
+    counts = heads.counts(word)
+    examples = np.maximum(np.asarray(heads.examples, dtype=np.float64), 1.0)
+    rates = counts / examples
+    others = max((rates[c] for c in range(len(rates)) if c not in name_ids), default=0.0)
+    return any(counts[c] >= MIN_HEAD_COUNT and rates[c] > others for c in name_ids)
+
+
+def page_phrases(
+    lines: Sequence[Sequence[Word]], name_ids: set[int], heads: WordVote | None
+) -> list[list[list[Word]]]:
+    """Per line, the name phrases that end on it, a wrapped name (module doc) ending on the
+    line it is wrapped onto; without ``heads`` no name is taken as wrapped."""
+    texts = [[w.text for w in line] for line in lines]
+    spans = [name_phrases(t) for t in texts]
+    ending: list[list[list[Word]]] = [
+        [list(line[start:end]) for start, end in found]
+        for line, found in zip(lines, spans, strict=True)
+    ]
+    for n in range(len(lines) - 1):
+        if heads is None or not spans[n] or not spans[n + 1] or not ending[n]:
+            continue
+        first, second = spans[n][-1], spans[n + 1][0]
+        if not wraps(texts[n], first, texts[n + 1], second):
+            continue
+        head, next_head = head_word(texts[n][first[1] - 1]), head_word(texts[n + 1][second[1] - 1])
+        if is_name_head(heads, head, name_ids) or not is_name_head(heads, next_head, name_ids):
+            continue
+        ending[n + 1][0] = ending[n].pop() + ending[n + 1][0]
+    return ending
+
+
 def name_calls(
     words: list[Word],
+    phrases: list[list[Word]],
+    covered: set[str],
     name_ids: set[int],
     other_id: int,
     calls: dict[str, WordCall],
     heads: WordVote | None = None,
 ) -> None:
-    """Calls for one line: each name phrase the model called a name field in becomes one
-    detection of it; a name field's call outside every phrase is dropped. With ``heads``
-    (:mod:`fieldwise.fields.name_heads`) the phrase's head word weighs in, and a phrase it
-    and the tagger together call "other" is no name."""
-    phrases = name_phrases([w.text for w in words])
-    inside = {k for start, end in phrases for k in range(start, end)}
-    for k, word in enumerate(words):
-        if k in inside:
+    """Calls for one line, given the name ``phrases`` ending on it (``page_phrases``) and the
+    Ids of the page's words ``covered`` by any phrase: each phrase the model called a name
+    field in becomes one detection of it; a name field's call outside every phrase is
+    dropped. With ``heads`` (:mod:`fieldwise.fields.name_heads`) the phrase's head word weighs
+    in, and a phrase it and the tagger together call "other" is no name."""
+    for word in words:
+        if str(word.block["Id"]) in covered:
             continue
         call = call_of(word, calls)
         if call is not None and call.class_id in name_ids:
             calls[str(word.block["Id"])] = WordCall(other_id, call.confidence, True)
-    for start, end in phrases:
-        phrase = words[start:end]
+    for phrase in phrases:
         vote = span_vote(phrase, name_ids, calls)
         if vote is not None and heads is not None:
             likelihood = heads.likelihood([head_word(phrase[-1].text)])

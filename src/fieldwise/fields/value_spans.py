@@ -57,7 +57,7 @@ import numpy as np
 
 from fieldwise.fields.config import FieldConfig, Normalize
 from fieldwise.fields.date_spans import date_calls
-from fieldwise.fields.name_spans import name_calls
+from fieldwise.fields.name_spans import name_calls, page_phrases
 from fieldwise.fields.word_calls import WordCall, call_of, call_span, weighed_vote
 from fieldwise.fields.word_vote import WordVote
 from fieldwise.textract.document import TextractDocument, Word
@@ -361,6 +361,9 @@ def value_calls(
         return calls
     for page in doc.pages:
         lines = page.lines
+        if name_ids:
+            phrases = page_phrases([line.words for line in lines], name_ids, name_heads)
+            covered = {str(w.block["Id"]) for found in phrases for p in found for w in p}
         for number, line in enumerate(lines):
             if rate_ids or amount_ids:
                 following = lines[number + 1].words if number + 1 < len(lines) else None
@@ -376,7 +379,15 @@ def value_calls(
             if address_ids:
                 _address_calls(line.words, address_ids, config.other_id, calls)
             if name_ids:
-                name_calls(line.words, name_ids, config.other_id, calls, name_heads)
+                name_calls(
+                    line.words,
+                    phrases[number],
+                    covered,
+                    name_ids,
+                    config.other_id,
+                    calls,
+                    name_heads,
+                )
             if date_ids:
                 date_calls(line.words, date_ids, calls)
     return calls

@@ -64,6 +64,14 @@ class WordVote:
         evidence = np.exp(total)
         return evidence / evidence.sum()
 
+    def counts(self, word: str) -> np.ndarray:
+        """How many training examples of each class had ``word``, recovered exactly from the
+        smoothed log-probabilities (``(n + 1) / d``; ``unknown`` is ``1 / d``)."""
+        if word not in self.log_probs:
+            return np.zeros(len(self.class_names))
+        ratio = np.exp(np.asarray(self.log_probs[word]) - np.asarray(self.unknown))
+        return np.maximum(np.rint(ratio - 1.0), 0.0)
+
     def save(self, path: Path) -> None:
         data = {
             "format_version": 1,
