@@ -60,6 +60,18 @@ def test_learned_on_other_issuers_no_annual_fee_is_a_percentage(
     assert kinds.allows("Card Name", "Platinum 3%")  # fields without a record allow anything
 
 
+def test_any_fee_may_be_none_though_no_label_says_so(
+    weak_labels: FromValuesResult, card_fields: FieldConfig
+) -> None:
+    """Fitted on the American Express agreements: no late fee there is "None" (nor on Chase's),
+    but Apple Card's is; the benchmark's fold for the other issuers rejected it for that."""
+    others, amex = pages_by_issuer(weak_labels, card_fields)
+    kinds = fit_value_kinds(list(amex.values()), card_fields)
+    assert "none" not in kinds.seen["Fee - Late Payment"]
+    assert kinds.allows("Fee - Late Payment", "None")
+    assert not kinds.allows("Fee - Foreign Transaction", "$5")  # Amex's are rates or "None"
+
+
 CONFIG = parse_fields(
     [
         {"name": "Fee - Annual", "select": "confidence", "normalize": "amount"},

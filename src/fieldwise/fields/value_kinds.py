@@ -9,7 +9,9 @@ monthly plan fee) the annual fee in 22 of 23 documents. So ``train`` records, pe
 normalised as ``amount`` or ``money``, the kinds its labelled values were written in, and field
 building rejects a mention of a kind the field was never labelled with (it is listed under
 ``Rejected`` for a reviewer, as unparsable values are). Learned from the user's own labels, so
-a field whose fees are percentages in the user's documents keeps them.
+a field whose fees are percentages in the user's documents keeps them. "None" is allowed for
+every fee whatever the labels say: any fee may be waived (Apple Card has no late fee, while
+no late fee labelled on American Express or Chase agreements is "None").
 
 Example::
 
@@ -66,9 +68,10 @@ class ValueKinds:
     seen: dict[str, frozenset[str]]
 
     def allows(self, field_name: str, text: str) -> bool:
-        """Whether ``text`` states only kinds ``field_name`` was labelled with."""
+        """Whether ``text`` states only kinds ``field_name`` was labelled with ("None" aside:
+        every fee may be waived)."""
         known = self.seen.get(field_name)
-        return known is None or kinds_of(text) <= known
+        return known is None or kinds_of(text) - {"none"} <= known
 
     def save(self, path: Path) -> None:
         data = {name: sorted(kinds) for name, kinds in self.seen.items()}
