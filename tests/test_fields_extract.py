@@ -74,6 +74,27 @@ def test_runs_cross_lines_and_pages_and_a_run_open_at_the_end_is_kept() -> None:
     assert found[0].box == Box(0.2, 0.0, 0.28, 0.02)
 
 
+def test_a_run_never_ends_in_a_dangling_word() -> None:
+    """PenFed's "Balance Transfer Fee 3% per transaction": the tagger went on to "per", not to
+    "transaction"; the weak "per" (0.3) takes no part in the confidence either."""
+    doc = make_doc(
+        [
+            [
+                [
+                    ("Fee", OTHER, 0.9, 99),
+                    ("3%", 0, 0.8, 99),
+                    ("per", 0, 0.3, 99),
+                    ("transaction", OTHER, 0.9, 99),
+                ],
+                [("of", 0, 0.9, 99)],  # a run that is nothing else keeps its word
+            ]
+        ]
+    )
+    found = detect(doc, CONFIG, value_grammar=False)
+    assert [(d.text, len(d.blocks)) for d in found] == [("3%", 1), ("of", 1)]
+    assert found[0].confidence == pytest.approx(0.8)
+
+
 def test_bio_start_ignored_fields_and_other_end_runs() -> None:
     doc = make_doc(
         [
@@ -279,7 +300,7 @@ def test_values_the_parser_cannot_read_are_rejected_not_selected() -> None:
     annual = fields["Fee - Annual"]
     assert (annual["Value"], annual["NormalizedValue"]) == ("$95", "95.00 USD")
     assert annual["Confidence"] == pytest.approx(0.6)  # "up to" takes no share of it
-    assert [r["Text"] for r in annual["Rejected"]] == ["up to"]
+    assert [r["Text"] for r in annual["Rejected"]] == ["up"]  # its dangling "to" trimmed
     assert [v["Value"] for v in fields["Provider Address"]["Values"]] == [
         "PO Box 6500, Dover, DE 19850"
     ]

@@ -6,7 +6,8 @@ begins (``PredictedEntityStart`` on a WORD, written by BIO models). A run still 
 of the document is kept (the original cloud design dropped it). A detection's confidence is the
 minimum over its words of the model's confidence and the OCR's (0–100 scaled to 0–1: the
 original compared the two scales directly, so OCR never counted). A run with no letter or digit
-("+", "–", "•") is not a value and is dropped: no field states itself in punctuation alone.
+("+", "–", "•") is not a value and is dropped: no field states itself in punctuation alone,
+and a run's last words are dropped while they are words no mention ends in ("3% per").
 Rates, fees, addresses, dates and names are first re-segmented by their grammar
 (:mod:`fieldwise.fields.value_spans`, ``date_spans``, ``name_spans``): "Prime Rate + 12.74% to
 Prime Rate + 21.74%" is one APR and "Bank of America, N.A." one name even where the model broke
@@ -84,25 +85,47 @@ def _has_content(lines: list[list[str]]) -> bool:
     return any(ch.isalnum() for words in lines for word in words for ch in word)
 
 
+#: Words no mention ends in: a run that stops on one went on past its value ("3% per" of
+#: "3% per transaction", the tagger's call on "per" and not on "transaction").
+DANGLING = frozenset(
+    {"per", "of", "to", "for", "and", "or", "the", "on", "in", "at", "by", "with", "from"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    word: Word
+    model_confidence: float
+    page: int
+    line_key: object
+
+
 class _Run:
     def __init__(self, class_id: int, page: int) -> None:
         self.class_id = class_id
         self.page = page
-        self.lines: list[list[str]] = [[]]
-        self.line_key: object = None
-        self.blocks: list[str] = []
-        self.boxes: list[Box] = []
-        self.confidence = 1.0
+        self.entries: list[_Entry] = []
 
     def add(self, word: Word, model_confidence: float, page: int, line_key: object) -> None:
-        if self.line_key is not None and line_key != self.line_key:
-            self.lines.append([])
-        self.line_key = line_key
-        self.lines[-1].append(word.text)
-        self.blocks.append(str(word.block["Id"]))
-        if page == self.page:
-            self.boxes.append(word.box)
-        self.confidence = min(self.confidence, model_confidence, word.confidence / 100.0)
+        self.entries.append(_Entry(word, model_confidence, page, line_key))
+
+    def trimmed(self) -> list[_Entry]:
+        """The run without dangling words at its end (``DANGLING``)."""
+        entries = list(self.entries)
+        while len(entries) > 1 and entries[-1].word.text.casefold() in DANGLING:
+            entries.pop()
+        return entries
+
+    @staticmethod
+    def lines(entries: list[_Entry]) -> list[list[str]]:
+        lines: list[list[str]] = []
+        key: object = None
+        for k, entry in enumerate(entries):
+            if k == 0 or entry.line_key != key:
+                lines.append([])
+            key = entry.line_key
+            lines[-1].append(entry.word.text)
+        return lines
 
 
 def detect(
@@ -126,17 +149,18 @@ def detect(
 
     def close() -> None:
         nonlocal run
-        if run is not None and run.blocks and _has_content(run.lines):
-            lines = tuple(" ".join(words) for words in run.lines if words)
+        entries = run.trimmed() if run is not None else []
+        words = _Run.lines(entries)
+        if run is not None and entries and _has_content(words):
             detections.append(
                 Detection(
                     run.class_id,
                     reported[run.class_id],
-                    run.confidence,
+                    min(min(e.model_confidence, e.word.confidence / 100.0) for e in entries),
                     run.page,
-                    lines,
-                    tuple(run.blocks),
-                    union(run.boxes),
+                    tuple(" ".join(line) for line in words),
+                    tuple(str(e.word.block["Id"]) for e in entries),
+                    union([e.word.box for e in entries if e.page == run.page]),
                     len(detections),
                 )
             )
