@@ -76,14 +76,13 @@ def _merge_fragments(
     "Delta SkyMiles® Gold Card" and "Delta SkyMiles® Gold American Express Card" are one
     product, and a product name that is only the issuer's ("American Express") is a fragment."""
 
-    def core(words: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(w for w in words if w not in issuer_words)
-
     merged: dict[tuple[str, ...], FieldValue] = {}
+    cores: dict[tuple[str, ...], tuple[str, ...]] = {}  # the merged values' words, issuer aside
     for words in sorted((tuple(k.split()) for k in values), key=len, reverse=True):
-        container = next((k for k in merged if _contains(core(k), core(words))), None)
+        core = tuple(w for w in words if w not in issuer_words)
+        container = next((k for k, c in cores.items() if _contains(c, core)), None)
         if container is None:
-            merged[words] = values[" ".join(words)]
+            merged[words], cores[words] = values[" ".join(words)], core
         else:
             merged[container].detections += values[" ".join(words)].detections
     for value in merged.values():
@@ -196,7 +195,7 @@ def _issuer_words(reported: list[FieldSpec], fields: dict[str, dict[str, Any]]) 
     them: set aside when a multi-valued name field (its products) merges spellings."""
     words: set[str] = set()
     for spec in reported:
-        if spec.normalize is Normalize.name and spec.select is not None:
+        if spec.normalize is Normalize.name and spec.select is not None and spec.name in fields:
             value = fields[spec.name].get("Value", "")
             words.update(value_key(Normalize.name, value, None).split())
     return frozenset(words)
@@ -217,16 +216,15 @@ def build_result(
     confidence and review reasons (a review could not fix the model). ``value_kinds``: the
     kinds of amount each fee was labelled with (the model folder's; ``build_field``)."""
     reported = [f for f in config.fields if not f.ignore]
-    fields = {}
-    for i, spec in enumerate(reported):
+    built: dict[str, dict[str, Any]] = {}
+    # lists of names (products) last: they merge spellings with and without the issuer's name
+    for i, spec in sorted(enumerate(reported), key=lambda item: _lists_names(item[1])):
         if spec.name in untrained:
-            fields[spec.name] = {**build_field(spec, [], i), "NotTrained": True}
+            built[spec.name] = {**build_field(spec, [], i), "NotTrained": True}
         else:
-            fields[spec.name] = build_field(spec, detections, i, value_kinds)
-    issuer = _issuer_words(reported, fields)
-    for i, spec in enumerate(reported):
-        if issuer and spec.name not in untrained and _lists_names(spec):
-            fields[spec.name] = build_field(spec, detections, i, value_kinds, issuer)
+            issuer = _issuer_words(reported, built) if _lists_names(spec) else frozenset()
+            built[spec.name] = build_field(spec, detections, i, value_kinds, issuer)
+    fields = {spec.name: built[spec.name] for spec in reported}
     # an optional field not found, and one the model never learned, hold nothing back
     counted = [
         spec

@@ -23,7 +23,7 @@ from collections.abc import Iterator, Sequence
 
 from fieldwise.annotate.dataset import LabeledPage
 from fieldwise.fields.config import FieldConfig, Normalize
-from fieldwise.fields.name_spans import head_word, name_phrases, wraps
+from fieldwise.fields.name_spans import head_word, name_phrases, wrapped_lines
 from fieldwise.fields.word_vote import WordVote
 
 NAME_HEADS_FILE = "name_heads.json"
@@ -41,24 +41,28 @@ def fit_name_heads(pages: Sequence[LabeledPage], config: FieldConfig) -> WordVot
     issuer's head word."""
     name_ids = config.reported_ids(Normalize.name)
 
+    def majority(classes: list[int]) -> int:
+        return Counter(classes).most_common(1)[0][0]
+
     def examples() -> Iterator[tuple[list[str], int]]:
         for page in pages:
-            lines = [[page.words[i] for i in indexes] for indexes in page.lines().values()]
-            classes = [
-                [page.labels[i].class_id for i in indexes] for indexes in page.lines().values()
-            ]
+            indexes = list(page.lines().values())
+            lines = [[page.words[i] for i in line] for line in indexes]
+            classes = [[page.labels[i].class_id for i in line] for line in indexes]
             spans = [name_phrases(texts) for texts in lines]
+            labels = [
+                [majority(classes[n][a:b]) for a, b in found] for n, found in enumerate(spans)
+            ]
+            wrapped = {  # its last phrase is counted with the next line's first
+                n
+                for n in wrapped_lines(lines, spans)
+                if labels[n][-1] in name_ids and labels[n][-1] == labels[n + 1][0]
+            }
             for n, (texts, found) in enumerate(zip(lines, spans, strict=True)):
-                for k, (start, end) in enumerate(found):
-                    class_id = Counter(classes[n][start:end]).most_common(1)[0][0]
-                    if k == len(found) - 1 and n + 1 < len(lines) and spans[n + 1]:
-                        following = spans[n + 1][0]
-                        wrapped = wraps(texts, (start, end), lines[n + 1], following)
-                        next_class = Counter(
-                            classes[n + 1][following[0] : following[1]]
-                        ).most_common(1)[0][0]
-                        if wrapped and class_id in name_ids and next_class == class_id:
-                            continue  # counted with the next line's phrase
+                for k, (_, end) in enumerate(found):
+                    if n in wrapped and k == len(found) - 1:
+                        continue
+                    class_id = labels[n][k]
                     head = head_word(texts[end - 1])
                     if head:
                         yield [head], class_id if class_id in name_ids else config.other_id

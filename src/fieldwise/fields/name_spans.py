@@ -37,7 +37,7 @@ Example::
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -161,6 +161,20 @@ def is_name_head(heads: WordVote, word: str, name_ids: set[int]) -> bool:
     return any(counts[c] >= MIN_HEAD_COUNT and rates[c] > others for c in name_ids)
 
 
+def wrapped_lines(
+    texts: Sequence[list[str]], spans: Sequence[list[tuple[int, int]]]
+) -> Iterator[int]:
+    """Each ``n`` whose last name phrase could go on into line ``n + 1``'s first (``wraps``),
+    given each line's words and its ``name_phrases``."""
+    for n in range(len(texts) - 1):
+        if (
+            spans[n]
+            and spans[n + 1]
+            and wraps(texts[n], spans[n][-1], texts[n + 1], spans[n + 1][0])
+        ):
+            yield n
+
+
 def page_phrases(
     lines: Sequence[Sequence[Word]], name_ids: set[int], heads: WordVote | None
 ) -> list[list[list[Word]]]:
@@ -172,16 +186,13 @@ def page_phrases(
         [list(line[start:end]) for start, end in found]
         for line, found in zip(lines, spans, strict=True)
     ]
-    for n in range(len(lines) - 1):
-        if heads is None or not spans[n] or not spans[n + 1] or not ending[n]:
-            continue
-        first, second = spans[n][-1], spans[n + 1][0]
-        if not wraps(texts[n], first, texts[n + 1], second):
-            continue
-        head, next_head = head_word(texts[n][first[1] - 1]), head_word(texts[n + 1][second[1] - 1])
-        if is_name_head(heads, head, name_ids) or not is_name_head(heads, next_head, name_ids):
-            continue
-        ending[n + 1][0] = ending[n].pop() + ending[n + 1][0]
+    if heads is None:
+        return ending
+    for n in wrapped_lines(texts, spans):
+        head = head_word(texts[n][spans[n][-1][1] - 1])
+        next_head = head_word(texts[n + 1][spans[n + 1][0][1] - 1])
+        if not is_name_head(heads, head, name_ids) and is_name_head(heads, next_head, name_ids):
+            ending[n + 1][0] = ending[n].pop() + ending[n + 1][0]
     return ending
 
 
