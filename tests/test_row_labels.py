@@ -68,6 +68,42 @@ def test_learned_on_other_issuers_it_reads_the_amex_rate_table(
         ("Up to $40.", "Fee - Late Payment"),
         ("Up to $40.", "Fee - Returned Payment"),
     ]
+    # Amex's cash-advance fee, "Either $10 or 5% of the amount of each cash advance" (no field:
+    # "other"), is written like a balance-transfer fee; its row label says what it is, and with
+    # the regression the vote leans further to "other" (odds 12.5 against naive Bayes's 9.0)
+    fee, bt = names.index("other"), names.index("Fee - Balance Transfer")
+    delta = amex["amex__amex-delta-gold.pdf#1"]
+    label = next(f.label for f in page_expressions(delta) if delta.words[f.words[0]] == "Either")
+    assert set(label) == {"cash", "advance"}
+    bayes = fit_row_labels(others, card_fields)
+    naive = WordVote(bayes.class_names, bayes.log_probs, bayes.unknown, bayes.examples)
+    assert votes.likelihood(label)[fee] / votes.likelihood(label)[bt] > 1.2 * (
+        naive.likelihood(label)[fee] / naive.likelihood(label)[bt]
+    )
+
+
+def test_the_regression_is_fitted_beside_naive_bayes_and_averaged_with_it() -> None:
+    from fieldwise.fields import parse_fields
+
+    config = parse_fields([{"name": "transfer fee"}, {"name": "annual fee"}])
+    examples = (
+        [(["balance", "transfer"], 0)] * 10
+        + [(["annual", "fee"], 1)] * 10
+        + [(["cash", "advance"], 2)] * 3
+        + [([f"word{i}", f"more{i}", "advance"], 2) for i in range(200)]
+    )
+    naive = WordVote.fit(examples, config)
+    both = WordVote.fit(examples, config, discriminative=True)
+    assert naive.weights is None and both.weights is not None
+    assert both.log_probs == naive.log_probs  # the naive-Bayes half is unchanged
+    for words in (["cash", "advance"], ["balance", "transfer"], ["annual"], []):
+        mean = np.sqrt(naive.likelihood(words) * both._posterior(words))
+        assert both.likelihood(words) == pytest.approx(mean / mean.sum())
+    assert int(np.argmax(both.likelihood(["balance", "transfer"]))) == 0
+    assert int(np.argmax(both.likelihood(["cash", "advance"]))) == 2
+    # a class without examples gets the uniform share from the regression
+    lonely = WordVote.fit([(["a"], 0), (["b"], 2)], config, discriminative=True)
+    assert np.isinf(lonely.bias[1]) and lonely._posterior(["a"])[1] == pytest.approx(1 / 3)
 
 
 def test_values_under_a_heading_are_labelled_by_it(

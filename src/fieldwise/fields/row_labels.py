@@ -112,7 +112,7 @@ def fit_row_labels(pages: Sequence[LabeledPage], config: FieldConfig) -> WordVot
                 votes = Counter(page.labels[i].class_id for i in found.values)
                 yield found.label, votes.most_common(1)[0][0]
 
-    return WordVote.fit(examples(), config)
+    return WordVote.fit(examples(), config, discriminative=True)
 
 
 def has_typed_values(config: FieldConfig) -> bool:
