@@ -183,8 +183,17 @@ def test_onnx_matches_pytorch(smoke_model: Path, pages) -> None:  # type: ignore
     a = window_probabilities(torch_tagger.backend, encoded)
     b = window_probabilities(onnx_tagger.backend, encoded)
     assert max(float(np.abs(x - y).max()) for x, y in zip(a, b, strict=True)) < 1e-3
-    int8 = Tagger.load(smoke_model, "onnx-int8").predict_pages(labelled[:2])
+    int8_tagger = Tagger.load(smoke_model, "onnx-int8")
+    int8 = int8_tagger.predict_pages(labelled[:2])
     assert [len(p.tags) for p in int8] == [len(p.words) for p in labelled[:2]]
+    # int8 activations are scaled by each call's range: one window per call (the ONNX default)
+    # makes a page's probabilities independent of the pages predicted with it
+    assert int8_tagger.backend.batch_size == 1 and torch_tagger.backend.batch_size == 8
+    alone = int8_tagger.predict_pages(labelled[1:2])[0].class_probs
+    assert np.array_equal(alone, int8[1].class_probs)
+    batched = window_probabilities(int8_tagger.backend, encoded, batch_size=3)
+    single = window_probabilities(int8_tagger.backend, encoded)
+    assert any(not np.array_equal(x, y) for x, y in zip(batched, single, strict=True))
 
 
 def test_bad_model_folders_are_named(tmp_path: Path, smoke_model: Path) -> None:

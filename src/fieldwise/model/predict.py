@@ -45,6 +45,8 @@ from fieldwise.textract.document import TextractDocument
 
 
 class Backend(Protocol):
+    batch_size: int  # windows per call that run fastest on this backend
+
     def __call__(self, batch: dict[str, np.ndarray]) -> np.ndarray:
         """Logits (batch, tokens, labels) for a collated batch."""
         ...
@@ -52,6 +54,8 @@ class Backend(Protocol):
 
 class TorchBackend:
     """PyTorch inference (fp32, or bf16 autocast where the CPU supports it and it is asked)."""
+
+    batch_size = 8
 
     def __init__(self, model: torch.nn.Module, bf16: bool = False) -> None:
         self.model = model
@@ -141,10 +145,12 @@ class Tagger:
         return cls(loaded, OnnxBackend(onnx_path(Path(path), int8=backend == "onnx-int8")))
 
     def predict_pages(
-        self, pages: Sequence[PageWords], batch_size: int = 8
+        self, pages: Sequence[PageWords], batch_size: int | None = None
     ) -> list[PagePrediction]:
+        """Decoded predictions per page; ``batch_size``: windows per call (default: the
+        backend's fastest)."""
         encoded = [encode_page(p, self.loaded.tokenizer, self.info.encode_options) for p in pages]
-        probs = window_probabilities(self.backend, encoded, batch_size)
+        probs = window_probabilities(self.backend, encoded, batch_size or self.backend.batch_size)
         names = self.info.class_names
         out = []
         for page, prob in zip(pages, probs, strict=True):
