@@ -157,15 +157,23 @@ def _regression(
 ) -> tuple[dict[str, tuple[float, ...]] | None, tuple[float, ...]]:
     """Logistic regression on word presence, balanced class weights (so, like naive Bayes here,
     no prior); (None, ()) when fewer than two classes have examples."""
+    from scipy.sparse import csr_matrix
     from sklearn.linear_model import LogisticRegression
 
     labels = np.array([class_id for _, class_id in examples], dtype=np.int64)
     if len(set(labels.tolist())) < 2:
         return None, ()
     column = {word: k for k, word in enumerate(vocabulary)}
-    present = np.zeros((len(examples), len(vocabulary)), dtype=np.float32)
+    rows, columns = [], []
     for row, (words, _) in enumerate(examples):
-        present[row, [column[w] for w in set(words)]] = 1.0
+        for word in set(words):
+            rows.append(row)
+            columns.append(column[word])
+    # sparse: a large label set would not fit as a dense examples × vocabulary matrix
+    present = csr_matrix(
+        (np.ones(len(rows), dtype=np.float64), (rows, columns)),
+        shape=(len(examples), len(vocabulary)),
+    )
     model = LogisticRegression(max_iter=2000, class_weight="balanced").fit(present, labels)
     fitted = model.classes_.tolist()
     coef = np.zeros((len(vocabulary), classes))
