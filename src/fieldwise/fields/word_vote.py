@@ -130,10 +130,10 @@ class WordVote:
             data = json.loads(path.read_text(encoding="utf-8"))
             loaded = cls(
                 tuple(data["class_names"]),
-                {k: tuple(map(float, v)) for k, v in data["log_probs"].items()},
+                _rows(data["log_probs"]),
                 tuple(map(float, data["unknown"])),
                 tuple(map(int, data["examples"])),
-                _weights(data.get("weights")),
+                _rows(data["weights"]) if "weights" in data else None,
                 tuple(-math.inf if b is None else float(b) for b in data.get("bias", ())),
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -148,8 +148,9 @@ class WordVote:
         return loaded
 
 
-def _weights(data: dict[str, list[float]] | None) -> dict[str, tuple[float, ...]] | None:
-    return None if data is None else {k: tuple(map(float, v)) for k, v in data.items()}
+def _rows(data: dict[str, list[float]]) -> dict[str, tuple[float, ...]]:
+    """A saved word → per-class table, read as floats."""
+    return {k: tuple(map(float, v)) for k, v in data.items()}
 
 
 def _regression(
@@ -161,7 +162,7 @@ def _regression(
     from sklearn.linear_model import LogisticRegression
 
     labels = np.array([class_id for _, class_id in examples], dtype=np.int64)
-    if len(set(labels.tolist())) < 2:
+    if len(np.unique(labels)) < 2:
         return None, ()
     column = {word: k for k, word in enumerate(vocabulary)}
     rows, columns = [], []

@@ -83,9 +83,11 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def window_probabilities(
-    backend: Backend, encoded: Sequence[EncodedPage], batch_size: int = 8
+    backend: Backend, encoded: Sequence[EncodedPage], batch_size: int | None = None
 ) -> list[np.ndarray]:
-    """Word probabilities (words, labels) per page; windows batched by length to pad little."""
+    """Word probabilities (words, labels) per page; windows batched by length to pad little,
+    ``batch_size`` per call (default: the backend's fastest)."""
+    batch_size = batch_size or backend.batch_size
     items = [(p, w) for p, page in enumerate(encoded) for w in range(len(page.windows))]
     items.sort(key=lambda pw: len(encoded[pw[0]].windows[pw[1]].input_ids))
     outputs: dict[tuple[int, int], np.ndarray] = {}
@@ -147,10 +149,10 @@ class Tagger:
     def predict_pages(
         self, pages: Sequence[PageWords], batch_size: int | None = None
     ) -> list[PagePrediction]:
-        """Decoded predictions per page; ``batch_size``: windows per call (default: the
-        backend's fastest)."""
+        """Decoded predictions per page; ``batch_size``: windows per call
+        (``window_probabilities``)."""
         encoded = [encode_page(p, self.loaded.tokenizer, self.info.encode_options) for p in pages]
-        probs = window_probabilities(self.backend, encoded, batch_size or self.backend.batch_size)
+        probs = window_probabilities(self.backend, encoded, batch_size)
         names = self.info.class_names
         out = []
         for page, prob in zip(pages, probs, strict=True):
