@@ -146,3 +146,24 @@ def test_row_context_is_the_words_opening_the_row(tokenizer) -> None:  # type: i
     assert window.context_ids[dollar, :2].tolist() == first_tokens
     assert not window.context_ids[dollar, 2:].any() and not window.context_ids[0].any()
     assert collate([window])["context_ids"].shape == (1, len(window.input_ids), ROW_CONTEXT_WORDS)
+
+
+def test_word_pieces_are_the_tokenizers_own(tokenizer, funsd_dir) -> None:  # type: ignore[no-untyped-def]
+    """The fast path past the tokenizer's __call__ gives exactly its pieces, odd words included,
+    and a tokenizer told to pad (where that path would differ) goes through __call__."""
+    import copy
+    import json
+
+    from fieldwise.model.encode import MAX_TOKENS_PER_WORD, _word_tokens
+
+    form = json.loads(next(iter(sorted((funsd_dir / "annotations").glob("*.json")))).read_text())
+    words = [w["text"] for entity in form["form"] for w in entity["words"]]
+    words += ["", "☐", "Æsop's", "₹1,300", "x" * 300, "naïve", "10/08/2025"]
+    expected = [
+        (ids or [tokenizer.unk_token_id])[:MAX_TOKENS_PER_WORD]
+        for ids in tokenizer(words, add_special_tokens=False)["input_ids"]
+    ]
+    assert _word_tokens(words, tokenizer) == expected
+    padded = copy.deepcopy(tokenizer)
+    padded.backend_tokenizer.enable_padding(length=8)
+    assert _word_tokens(words, padded) == expected

@@ -65,7 +65,12 @@ class EncodedPage:
 def _word_tokens(words: Sequence[str], tokenizer: PreTrainedTokenizerBase) -> list[list[int]]:
     if not words:
         return []
-    ids = tokenizer(list(words), add_special_tokens=False)["input_ids"]
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None and backend.padding is None and backend.truncation is None:
+        # what a fast tokenizer's __call__ does for a batch of texts, without its overhead
+        ids = [e.ids for e in backend.encode_batch(list(words), add_special_tokens=False)]
+    else:
+        ids = tokenizer(list(words), add_special_tokens=False)["input_ids"]
     unk = tokenizer.unk_token_id
     return [(t or [unk])[:MAX_TOKENS_PER_WORD] for t in ids]
 

@@ -15,6 +15,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -56,9 +57,9 @@ def row_context(
     before = right[None, :] <= left[w, None] + 1e-3  # j ends before i starts
     order = np.argsort(left, kind="stable")
     candidates = (same_row & before)[:, order]
-    for row, i in enumerate(w):
-        found = order[np.flatnonzero(candidates[row])[:size]]
-        out[i, : len(found)] = found
+    rank = np.cumsum(candidates, axis=1) - 1  # each candidate's place in its row, leftmost 0
+    rows, columns = np.nonzero(candidates & (rank < size))
+    out[w[rows], rank[rows, columns]] = order[columns]
     return out
 
 
@@ -73,24 +74,28 @@ def normalized_boxes(page: PageWords) -> np.ndarray:
 
 
 def _line_boxes(boxes: np.ndarray, lines: np.ndarray) -> np.ndarray:
-    out = np.empty_like(boxes)
-    for line in np.unique(lines):
-        mask = lines == line
-        part = boxes[mask]
-        out[mask] = (part[:, 0].min(), part[:, 1].min(), part[:, 2].max(), part[:, 3].max())
-    return out
+    """Each word's LINE box: the union of the boxes of the words on its line."""
+    _, line_of = np.unique(lines, return_inverse=True)
+    count = int(line_of.max()) + 1
+    low = np.full((count, 2), np.inf)
+    high = np.full((count, 2), -np.inf)
+    np.minimum.at(low, line_of, boxes[:, :2])
+    np.maximum.at(high, line_of, boxes[:, 2:])
+    return np.concatenate([low[line_of], high[line_of]], axis=1)
 
 
-def _shape(word: str) -> list[float]:
+@lru_cache(maxsize=1 << 16)
+def _shape(word: str) -> tuple[float, ...]:
+    """Cached: a page's words are mostly words of earlier pages ("the", "Date:")."""
     letters = [c for c in word if c.isalpha()]
     upper = bool(letters) and all(c.isupper() for c in letters)
-    return [
+    return (
         float(upper and len(letters) > 1),
         float(bool(letters) and letters[0].isupper()),
         float(any(c.isdigit() for c in word)),
         float(word.endswith(":")),
         float(bool(word) and not any(c.isalnum() for c in word)),
-    ]
+    )
 
 
 def word_features(page: PageWords) -> np.ndarray:
@@ -114,9 +119,8 @@ def word_features(page: PageWords) -> np.ndarray:
     dy_prev[0] = 1.0
     dx_prev_line = np.where(first, np.clip(boxes[:, 0] - line_boxes[prev, 0], -1, 1), 0.0)
     line_len = np.bincount(lines - lines.min())[lines - lines.min()]
-    position = np.zeros(n)
-    for i in range(1, n):
-        position[i] = 0.0 if first[i] else position[i - 1] + 1
+    index = np.arange(n)
+    position = (index - np.maximum.accumulate(np.where(first, index, 0))).astype(np.float64)
     shape = np.asarray([_shape(w) for w in page.words], dtype=np.float64)
     columns = [
         boxes,  # 4

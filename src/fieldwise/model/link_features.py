@@ -17,6 +17,8 @@ Example::
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from fieldwise.annotate.dataset import PageWords
@@ -38,25 +40,28 @@ def _caps(word: str) -> bool:
     return word.isupper() and any(ch.isalpha() for ch in word)
 
 
+_FLAGS = (
+    "colon", "period", "comma", "semicolon", "caps", "capitalised", "digit_first", "has_digit",
+    "open_paren", "close_paren", "length", "mark_first", "mark", "filler",
+)  # fmt: skip
+
+
+@lru_cache(maxsize=1 << 16)
+def _flags_of(w: str) -> tuple[float, ...]:
+    """One word's shape facts, in ``_FLAGS`` order (cached: most words of a page recur)."""
+    return (
+        w.endswith(":"), w.endswith("."), w.endswith(","), w.endswith(";"), _caps(w),
+        w[:1].isupper(), w[:1].isdigit(), any(ch.isdigit() for ch in w), w.startswith("("),
+        w.endswith(")"), len(w), w[:1] in _BOX_MARKS, w in _BOX_MARKS,
+        bool(w) and all(ch in "_.-" for ch in w),
+    )  # fmt: skip
+
+
 def _word_flags(words: list[str]) -> dict[str, np.ndarray]:
     """Per word, the shape facts the pairs read (computed once per word, not per pair)."""
-    flags = {
-        "colon": [w.endswith(":") for w in words],
-        "period": [w.endswith(".") for w in words],
-        "comma": [w.endswith(",") for w in words],
-        "semicolon": [w.endswith(";") for w in words],
-        "caps": [_caps(w) for w in words],
-        "capitalised": [w[:1].isupper() for w in words],
-        "digit_first": [w[:1].isdigit() for w in words],
-        "has_digit": [any(ch.isdigit() for ch in w) for w in words],
-        "open_paren": [w.startswith("(") for w in words],
-        "close_paren": [w.endswith(")") for w in words],
-        "length": [len(w) for w in words],
-        "mark_first": [w[:1] in _BOX_MARKS for w in words],
-        "mark": [w in _BOX_MARKS for w in words],
-        "filler": [bool(w) and all(ch in "_.-" for ch in w) for w in words],
-    }
-    return {k: np.asarray(v, dtype=np.float64) for k, v in flags.items()}
+    table = np.asarray([_flags_of(w) for w in words], dtype=np.float64)
+    table = table.reshape(len(words), len(_FLAGS))
+    return {name: table[:, k] for k, name in enumerate(_FLAGS)}
 
 
 def pair_features(page: PageWords) -> np.ndarray:

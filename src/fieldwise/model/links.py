@@ -75,19 +75,26 @@ class LinkModel:
         """(pairs,) log-odds that each pair is one entity: all trees walked at once."""
         if len(features) == 0:
             return np.zeros(0)
-        left, right, depth = self._walk
-        node = np.broadcast_to(self.roots, (len(features), len(self.roots))).copy()
-        rows = np.arange(len(features))[:, None]
+        children, depth = self._walk
+        pairs, width = features.shape
+        missing = np.isnan(features)
+        values = np.where(missing, 0.0, features).ravel()
+        missing_flat = missing.ravel() if missing.any() else None
+        row_start = (np.arange(pairs) * width)[:, None]
+        node = np.broadcast_to(self.roots, (pairs, len(self.roots))).copy()
         for _ in range(depth):
-            x = features[rows, self.feature[node]]
-            go_left = np.where(np.isnan(x), self.missing_left[node], x <= self.threshold[node])
-            node = np.where(go_left, left[node], right[node])
+            at = row_start + self.feature[node]
+            go_right = ~(values[at] <= self.threshold[node])
+            if missing_flat is not None:
+                go_right = np.where(missing_flat[at], ~self.missing_left[node], go_right)
+            node = children[2 * node + go_right]
         return self.baseline + self.value[node].sum(axis=1)
 
     @cached_property
-    def _walk(self) -> tuple[np.ndarray, np.ndarray, int]:
-        """Children with each leaf pointing back at itself, so every walk can take the same
-        number of steps, and that number: the deepest tree's."""
+    def _walk(self) -> tuple[np.ndarray, int]:
+        """Children as one array (``2 * node`` left, ``2 * node + 1`` right), each leaf pointing
+        back at itself so that every walk can take the same number of steps; and that number:
+        the deepest tree's."""
         own = np.arange(len(self.leaf))
         depth, level = 0, self.roots
         while True:
@@ -95,7 +102,8 @@ class LinkModel:
             if not len(inner):
                 break
             depth, level = depth + 1, np.concatenate([self.left[inner], self.right[inner]])
-        return np.where(self.leaf, own, self.left), np.where(self.leaf, own, self.right), depth
+        left, right = np.where(self.leaf, own, self.left), np.where(self.leaf, own, self.right)
+        return np.stack([left, right], axis=1).ravel(), depth
 
     def probabilities(self, page: PageWords) -> np.ndarray:
         """(len(page.words) - 1,) probability that word i+1 continues word i's entity."""

@@ -98,30 +98,40 @@ def segment_labels(
         max_words = max(max_words, int(np.unique(lines, return_counts=True)[1].max()))
     max_words = max(1, min(max_words, n))
     seg, seg_class = _segment_scores(class_probs, max_words)
-    log_other = np.log(np.clip(class_probs[:, -1], 1e-9, 1.0))
-    # best_entity[i] / best_other[i]: the first i words, the last of them in an entity / "other"
-    best_entity = np.full(n + 1, -np.inf)
-    best_other = np.full(n + 1, -np.inf)
-    best_other[0] = 0.0
-    entity_length = np.zeros(n + 1, dtype=np.int64)
-    entity_after_entity = np.zeros(n + 1, dtype=bool)
-    other_after_entity = np.zeros(n + 1, dtype=bool)
+    log_other = np.log(np.clip(class_probs[:, -1], 1e-9, 1.0)).tolist()
     lengths = np.arange(1, max_words + 1)
+    # Everything about a segment that does not depend on the words before it, per (end, length):
+    # its boundaries, its kept pairs and its class; -inf where it may not be.
+    ends = np.arange(1, n + 1)[:, None]
+    starts = ends - lengths[None, :]
+    valid = (starts >= 0) & may_switch[np.maximum(starts, 0)]
+    valid &= (may_switch[1:] | (np.arange(1, n + 1) == n))[:, None]
+    safe = np.maximum(starts, 0)
+    fixed = np.where(valid, restart[safe] + keep[ends - 1] - keep[safe] + seg, -np.inf)
+    # best_entity[i] / best_other[i]: the first i words, the last of them in an entity / "other";
+    # stored after max_words of -inf, so that the words before any end are one reversed slice
+    pad = max_words
+    best_entity = np.full(n + 1 + pad, -np.inf)
+    best_other = np.full(n + 1 + pad, -np.inf)
+    best_other[pad] = 0.0
+    restart_list, switch = restart.tolist(), may_switch.tolist()
+    entity_length = [0] * (n + 1)
+    entity_after_entity = [False] * (n + 1)
+    other_after_entity = [False] * (n + 1)
     for end in range(1, n + 1):
-        starts = end - lengths
-        ok = (starts >= 0) & may_switch[np.maximum(starts, 0)]
-        ok &= may_switch[end] | (end == n)
-        s = starts[ok]
-        before = np.maximum(best_entity[s], best_other[s]) + restart[s]
-        total = before + (keep[end - 1] - keep[s]) + seg[end - 1, ok]
-        if len(total):
-            pick = int(total.argmax())
-            best_entity[end] = total[pick]
-            entity_length[end] = lengths[ok][pick]
-            entity_after_entity[end] = best_entity[s[pick]] > best_other[s[pick]]
-        from_entity = best_entity[end - 1] + restart[end - 1] if may_switch[end - 1] else -np.inf
-        other_after_entity[end] = from_entity > best_other[end - 1]
-        best_other[end] = max(from_entity, best_other[end - 1]) + log_other[end - 1]
+        # candidates by length 1..max_words: a segment starting at end - length
+        window = slice(pad + end - 1, end - 1, -1)
+        prev_entity, prev_other = best_entity[window], best_other[window]
+        total = np.maximum(prev_entity, prev_other) + fixed[end - 1, : len(prev_entity)]
+        pick = int(total.argmax())
+        best_entity[pad + end] = total[pick]
+        entity_length[end] = pick + 1
+        entity_after_entity[end] = bool(prev_entity[pick] > prev_other[pick])
+        last_entity, last_other = best_entity[pad + end - 1], best_other[pad + end - 1]
+        from_entity = last_entity + restart_list[end - 1] if switch[end - 1] else -np.inf
+        other_after_entity[end] = from_entity > last_other
+        best_other[pad + end] = max(from_entity, last_other) + log_other[end - 1]
+    best_entity, best_other = best_entity[pad:], best_other[pad:]
     path = [2 * other] * n
     end, in_entity = n, bool(best_entity[n] > best_other[n])
     while end > 0:
