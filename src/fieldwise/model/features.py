@@ -85,7 +85,7 @@ def _line_boxes(boxes: np.ndarray, lines: np.ndarray) -> np.ndarray:
 
 
 @lru_cache(maxsize=1 << 16)
-def _shape(word: str) -> tuple[float, ...]:
+def word_shape(word: str) -> tuple[float, ...]:
     """Cached: a page's words are mostly words of earlier pages ("the", "Date:")."""
     letters = [c for c in word if c.isalpha()]
     upper = bool(letters) and all(c.isupper() for c in letters)
@@ -121,7 +121,7 @@ def word_features(page: PageWords) -> np.ndarray:
     line_len = np.bincount(lines - lines.min())[lines - lines.min()]
     index = np.arange(n)
     position = (index - np.maximum.accumulate(np.where(first, index, 0))).astype(np.float64)
-    shape = np.asarray([_shape(w) for w in page.words], dtype=np.float64)
+    shape = np.asarray([word_shape(w) for w in page.words], dtype=np.float64)
     columns = [
         boxes,  # 4
         line_boxes,  # 4

@@ -47,7 +47,7 @@ _FLAGS = (
 
 
 @lru_cache(maxsize=1 << 16)
-def _flags_of(w: str) -> tuple[float, ...]:
+def word_flags_of(w: str) -> tuple[float, ...]:
     """One word's shape facts, in ``_FLAGS`` order (cached: most words of a page recur)."""
     return (
         w.endswith(":"), w.endswith("."), w.endswith(","), w.endswith(";"), _caps(w),
@@ -59,7 +59,7 @@ def _flags_of(w: str) -> tuple[float, ...]:
 
 def _word_flags(words: list[str]) -> dict[str, np.ndarray]:
     """Per word, the shape facts the pairs read (computed once per word, not per pair)."""
-    table = np.asarray([_flags_of(w) for w in words], dtype=np.float64)
+    table = np.asarray([word_flags_of(w) for w in words], dtype=np.float64)
     table = table.reshape(len(words), len(_FLAGS))
     return {name: table[:, k] for k, name in enumerate(_FLAGS)}
 
