@@ -188,13 +188,14 @@ def enrich(
     out: dict[str, Any] = orjson.loads(doc.dumps())
     by_id = {block["Id"]: block for block in out["Blocks"]}
     for page, prediction in zip(pages, predictions, strict=True):
+        rows = prediction.class_probs.astype(np.float64).tolist()  # one conversion per page
         for index, block_id in enumerate(page.block_ids):
-            probs = prediction.class_probs[index]
-            cid = prediction.class_ids[index]
+            probs = rows[index]
+            cid = int(prediction.class_ids[index])
             block = by_id[block_id]
-            block[PREDICTED_CLASS] = int(cid)
-            block[PREDICTED_CONFIDENCE] = float(probs[cid])
-            block[PROBABILITIES] = [float(p) for p in probs]
+            block[PREDICTED_CLASS] = cid
+            block[PREDICTED_CONFIDENCE] = probs[cid]
+            block[PROBABILITIES] = probs
             if prediction.tags and prediction.tags[index].startswith("B-"):
                 block[ENTITY_START] = True  # where a BIO model starts a new entity
     return out
