@@ -8,6 +8,7 @@ import numpy as np
 
 from fieldwise.annotate.from_values import FromValuesResult
 from fieldwise.fields.config import FieldConfig
+from fieldwise.fields.date_labels import DATE_LABELS_FILE
 from fieldwise.fields.detections import detect
 from fieldwise.fields.name_heads import NAME_HEADS_FILE, fit_name_heads
 from fieldwise.fields.row_labels import ROW_LABELS_FILE
@@ -76,7 +77,7 @@ def test_a_model_folder_gets_every_vote_its_fields_use(
     weak_labels: FromValuesResult, card_fields: FieldConfig, tmp_path: Path
 ) -> None:
     others, _ = pages_by_issuer(weak_labels, card_fields)
-    every = [ROW_LABELS_FILE, NAME_HEADS_FILE, VALUE_KINDS_FILE]
+    every = [ROW_LABELS_FILE, NAME_HEADS_FILE, VALUE_KINDS_FILE, DATE_LABELS_FILE]
     assert missing_votes(tmp_path, card_fields) == every
     assert load_votes(tmp_path, card_fields) == Votes()  # older folders: no votes, no error
     assert fit_votes(tmp_path, others[:60], card_fields) == every
@@ -84,4 +85,5 @@ def test_a_model_folder_gets_every_vote_its_fields_use(
     votes = load_votes(tmp_path, card_fields)
     assert votes.rows is not None and votes.name_heads is not None
     assert votes.value_kinds is not None and "Fee - Annual" in votes.value_kinds.seen
+    assert votes.dates is not None
     assert fit_votes(tmp_path / "forms", [], CONFIG.model_copy(update={"fields": ()})) == []

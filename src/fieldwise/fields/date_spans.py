@@ -20,8 +20,10 @@ Example::
 
 from __future__ import annotations
 
+import numpy as np
+
 from fieldwise.fields.normalize import MONTH_NAMES, normalize_date
-from fieldwise.fields.word_calls import WordCall, call_span, span_vote
+from fieldwise.fields.word_calls import WordCall, call_span, span_key, span_vote, weighed_vote
 from fieldwise.textract.document import Word
 
 _TRIM = ".,;:()[]\"'“”"
@@ -71,11 +73,29 @@ def date_expressions(texts: list[str]) -> list[tuple[int, int]]:
     return found
 
 
-def date_calls(words: list[Word], date_ids: set[int], calls: dict[str, WordCall]) -> None:
+def date_calls(
+    words: list[Word],
+    date_ids: set[int],
+    calls: dict[str, WordCall],
+    evidence: dict[str, np.ndarray] | None = None,
+    other_id: int | None = None,
+) -> None:
     """Calls for one line: each date expression the model called a date field in becomes one
-    detection of it."""
+    detection of it. With ``evidence`` (:mod:`fieldwise.fields.date_labels`, by ``span_key``)
+    and ``other_id``, the words before the date weigh in: the tagger's mean probabilities over
+    the date times their likelihood choose between the date fields and "other", so a date
+    the tagger missed may become the field and one it called the field may become "other"."""
     for start, end in date_expressions([w.text for w in words]):
         expression = words[start:end]
-        vote = span_vote(expression, date_ids, calls)
+        seed = span_vote(expression, date_ids, calls)
+        key = span_key(str(expression[0].block["Id"]), str(expression[-1].block["Id"]))
+        likelihood = evidence.get(key) if evidence is not None else None
+        vote = None
+        if likelihood is not None and other_id is not None:
+            vote = weighed_vote(expression, likelihood, [*date_ids, other_id])
+        if vote is None:  # no vote, or predictions without probability rows
+            vote = seed
+        elif vote[0] not in date_ids and seed is None:
+            continue  # "other" and never called a date: the words stay as tagged
         if vote is not None:
             call_span(expression, *vote, calls)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fieldwise.fields.config import FieldConfig
+from fieldwise.fields.date_labels import date_evidence
 from fieldwise.fields.row_labels import row_evidence
 from fieldwise.fields.value_spans import value_calls
 from fieldwise.fields.votes import Votes
@@ -143,7 +144,8 @@ def detect(
     if value_grammar:
         votes = votes or Votes()
         evidence = row_evidence(doc, votes.rows) if votes.rows is not None else None
-        calls = value_calls(doc, config, evidence, votes.name_heads)
+        dates = date_evidence(doc, votes.dates) if votes.dates is not None else None
+        calls = value_calls(doc, config, evidence, votes.name_heads, dates)
     detections: list[Detection] = []
     run: _Run | None = None
 

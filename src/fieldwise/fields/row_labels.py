@@ -38,8 +38,8 @@ from fieldwise.fields.value_spans import (
     RATE_GRAMMAR,
     Expression,
     expressions,
-    span_key,
 )
+from fieldwise.fields.word_calls import span_key
 from fieldwise.fields.word_vote import WordVote
 from fieldwise.model.features import row_context
 from fieldwise.textract.document import TextractDocument
@@ -89,16 +89,22 @@ def _located(
     # a heading labels table cells: a line that is the value alone ("(APR)" may lead it)
     alone = expression.start <= 1 and expression.end == len(indexes)
     heading = cells.heading(page.line_index[first_value]) if cells and alone else []
-    label = [
-        token
-        for i in dict.fromkeys(opening + before + heading)
-        for token in _WORD.findall(page.words[i].lower())
-        if len(token) > 1 and token not in _VALUE_WORDS
-    ]
+    label = label_tokens([page.words[i] for i in dict.fromkeys(opening + before + heading)])
     return PageExpression(
         tuple(indexes[expression.start : expression.end]),
         tuple(indexes[k] for k in expression.values),
-        tuple(label),
+        label,
+    )
+
+
+def label_tokens(words: Sequence[str], skip: frozenset[str] = _VALUE_WORDS) -> tuple[str, ...]:
+    """A label's words as the votes read them: lower case, letters only, longer than one
+    letter, without ``skip`` (by default the rate and amount grammars' own words)."""
+    return tuple(
+        token
+        for word in words
+        for token in _WORD.findall(word.lower())
+        if len(token) > 1 and token not in skip
     )
 
 

@@ -58,7 +58,7 @@ import numpy as np
 from fieldwise.fields.config import FieldConfig, Normalize
 from fieldwise.fields.date_spans import date_calls
 from fieldwise.fields.name_spans import name_calls, page_phrases
-from fieldwise.fields.word_calls import WordCall, call_of, call_span, weighed_vote
+from fieldwise.fields.word_calls import WordCall, call_of, call_span, span_key, weighed_vote
 from fieldwise.fields.word_vote import WordVote
 from fieldwise.textract.document import TextractDocument, Word
 
@@ -173,12 +173,6 @@ def _other_rate(texts: Sequence[str], expression: Expression) -> bool:
 def _class_of(word: Word, calls: dict[str, WordCall]) -> int | None:
     call = call_of(word, calls)
     return call.class_id if call else None
-
-
-def span_key(first_id: str, last_id: str) -> str:
-    """An expression's name across modules: its first and last WORD Ids (a rate expression
-    and an amount expression inside it share numbers, never both ends)."""
-    return f"{first_id}|{last_id}"
 
 
 def expression_key(words: Sequence[Word], expression: Expression) -> str:
@@ -347,10 +341,12 @@ def value_calls(
     config: FieldConfig,
     evidence: dict[str, np.ndarray] | None = None,
     name_heads: WordVote | None = None,
+    date_evidence: dict[str, np.ndarray] | None = None,
 ) -> dict[str, WordCall]:
     """{WORD Id: WordCall} for the words whose class or boundaries the grammar changes;
     ``evidence``: row-label likelihoods by ``expression_key`` (``row_labels.row_evidence``);
-    ``name_heads``: the head-word vote for names (:mod:`fieldwise.fields.name_heads`)."""
+    ``name_heads``: the head-word vote for names (:mod:`fieldwise.fields.name_heads`);
+    ``date_evidence``: the date-label likelihoods (``date_labels.date_evidence``)."""
     rate_ids = config.reported_ids(Normalize.percent)
     amount_ids = config.reported_ids(Normalize.amount, Normalize.money)
     address_ids = config.reported_ids(Normalize.address)
@@ -389,5 +385,5 @@ def value_calls(
                     name_heads,
                 )
             if date_ids:
-                date_calls(line.words, date_ids, calls)
+                date_calls(line.words, date_ids, calls, date_evidence, config.other_id)
     return calls

@@ -36,6 +36,12 @@ class WordCall:
     ends: bool = False  # the detection ends with this word
 
 
+def span_key(first_id: str, last_id: str) -> str:
+    """An expression's name across modules: its first and last WORD Ids (a rate expression
+    and an amount expression inside it share numbers, never both ends)."""
+    return f"{first_id}|{last_id}"
+
+
 def model_call(word: Word) -> WordCall | None:
     """The model's own call on a word; None where it wrote no class."""
     predicted = word.block.get(PREDICTED_CLASS)

@@ -64,7 +64,7 @@ class WordVote:
                 counts.setdefault(word, np.zeros(classes))[class_id] += 1
         vocabulary = sorted(counts)
         table = np.array([counts[t] for t in vocabulary]).reshape(len(vocabulary), classes)
-        denominator = table.sum(axis=0) + len(vocabulary)  # add-one smoothing
+        denominator = table.sum(axis=0) + max(len(vocabulary), 1)  # add-one smoothing
         log_probs = np.log((table + 1) / denominator)
         return cls(
             tuple(config.class_names),
