@@ -29,11 +29,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fieldwise.annotate.dataset import LabeledPage, PageWords, page_words
+from fieldwise.annotate.dataset import LabeledPage, PageWords
 from fieldwise.fields.config import FieldConfig, Normalize
 from fieldwise.fields.date_spans import date_expressions
-from fieldwise.fields.row_labels import WORDS_BEFORE, label_tokens
-from fieldwise.fields.word_calls import span_key
+from fieldwise.fields.row_labels import WORDS_BEFORE, label_tokens, span_evidence
 from fieldwise.fields.word_vote import WordVote
 from fieldwise.model.features import row_context
 from fieldwise.textract.document import TextractDocument
@@ -87,12 +86,5 @@ def fit_date_labels(pages: Sequence[LabeledPage], config: FieldConfig) -> WordVo
 
 
 def date_evidence(doc: TextractDocument, dates: WordVote) -> dict[str, np.ndarray]:
-    """{a date expression's first and last WORD Ids (``span_key``): its label's likelihood
-    per class}."""
-    evidence: dict[str, np.ndarray] = {}
-    for number in range(1, doc.page_count + 1):
-        page = page_words(doc, number)
-        for found in page_dates(page):
-            key = span_key(page.block_ids[found.words[0]], page.block_ids[found.words[-1]])
-            evidence[key] = dates.likelihood(found.label)
-    return evidence
+    """The date-label likelihoods of every date expression (``row_labels.span_evidence``)."""
+    return span_evidence(doc, dates, page_dates)

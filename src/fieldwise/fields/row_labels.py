@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -126,13 +127,29 @@ def has_typed_values(config: FieldConfig) -> bool:
     return bool(config.reported_ids(Normalize.percent, Normalize.amount, Normalize.money))
 
 
-def row_evidence(doc: TextractDocument, row_labels: WordVote) -> dict[str, np.ndarray]:
-    """{an expression's first and last WORD Ids (``value_spans.span_key``): its label's
-    likelihood per class}."""
+class Labelled(Protocol):
+    """A value found on a page with the words that label it (an expression, a date)."""
+
+    @property
+    def words(self) -> tuple[int, ...]: ...
+    @property
+    def label(self) -> tuple[str, ...]: ...
+
+
+def span_evidence(
+    doc: TextractDocument, vote: WordVote, found_on: Callable[[PageWords], Iterable[Labelled]]
+) -> dict[str, np.ndarray]:
+    """{a value's first and last WORD Ids (``word_calls.span_key``): its label's likelihood
+    per class}, for every value ``found_on`` each page finds."""
     evidence: dict[str, np.ndarray] = {}
     for number in range(1, doc.page_count + 1):
         page = page_words(doc, number)
-        for found in page_expressions(page):
+        for found in found_on(page):
             key = span_key(page.block_ids[found.words[0]], page.block_ids[found.words[-1]])
-            evidence[key] = row_labels.likelihood(found.label)
+            evidence[key] = vote.likelihood(found.label)
     return evidence
+
+
+def row_evidence(doc: TextractDocument, row_labels: WordVote) -> dict[str, np.ndarray]:
+    """The row-label likelihoods of every rate and amount expression (``span_evidence``)."""
+    return span_evidence(doc, row_labels, page_expressions)
