@@ -131,9 +131,10 @@ def end_to_end(tagger: Any, textracts: list[Path]) -> float:
     """Pages/s from Textract JSON text on disk to enriched JSON text."""
     import orjson
 
-    forget_words()
     from fieldwise.model.predict import enrich
     from fieldwise.textract import TextractDocument
+
+    forget_words()
 
     started, pages = time.perf_counter(), 0
     for path in textracts:

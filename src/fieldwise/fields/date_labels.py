@@ -18,7 +18,7 @@ Example::
 
     dates = fit_date_labels(train_pages, config)
     dates.save(model_dir / DATE_LABELS_FILE)
-    evidence = date_evidence(doc, dates)      # {span_key: likelihood per class}
+    evidence = date_evidence(document_pages(doc), dates)   # {span_key: likelihood per class}
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ from fieldwise.fields.date_spans import date_expressions
 from fieldwise.fields.row_labels import WORDS_BEFORE, label_tokens, span_evidence
 from fieldwise.fields.word_vote import WordVote
 from fieldwise.model.features import row_context
-from fieldwise.textract.document import TextractDocument
 
 DATE_LABELS_FILE = "date_labels.json"
 
@@ -85,6 +84,6 @@ def fit_date_labels(pages: Sequence[LabeledPage], config: FieldConfig) -> WordVo
     return WordVote.fit(examples(), config, discriminative=True)
 
 
-def date_evidence(doc: TextractDocument, dates: WordVote) -> dict[str, np.ndarray]:
+def date_evidence(pages: Sequence[PageWords], dates: WordVote) -> dict[str, np.ndarray]:
     """The date-label likelihoods of every date expression (``row_labels.span_evidence``)."""
-    return span_evidence(doc, dates, page_dates)
+    return span_evidence(pages, dates, page_dates)

@@ -76,13 +76,13 @@ def date_expressions(texts: list[str]) -> list[tuple[int, int]]:
 def date_calls(
     words: list[Word],
     date_ids: set[int],
+    other_id: int,
     calls: dict[str, WordCall],
     evidence: dict[str, np.ndarray] | None = None,
-    other_id: int | None = None,
 ) -> None:
     """Calls for one line: each date expression the model called a date field in becomes one
-    detection of it. With ``evidence`` (:mod:`fieldwise.fields.date_labels`, by ``span_key``)
-    and ``other_id``, the words before the date weigh in: the tagger's mean probabilities over
+    detection of it. With ``evidence`` (:mod:`fieldwise.fields.date_labels`, by ``span_key``),
+    the words before the date weigh in: the tagger's mean probabilities over
     the date times their likelihood choose between the date fields and "other", so a date
     the tagger missed may become the field and one it called the field may become "other"."""
     for start, end in date_expressions([w.text for w in words]):
@@ -91,7 +91,7 @@ def date_calls(
         key = span_key(str(expression[0].block["Id"]), str(expression[-1].block["Id"]))
         likelihood = evidence.get(key) if evidence is not None else None
         vote = None
-        if likelihood is not None and other_id is not None:
+        if likelihood is not None:
             vote = weighed_vote(expression, likelihood, [*date_ids, other_id])
         if vote is None:  # no vote, or predictions without probability rows
             vote = seed

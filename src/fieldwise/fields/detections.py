@@ -27,7 +27,7 @@ from typing import Any
 
 from fieldwise.fields.config import FieldConfig
 from fieldwise.fields.date_labels import date_evidence
-from fieldwise.fields.row_labels import row_evidence
+from fieldwise.fields.row_labels import document_pages, row_evidence
 from fieldwise.fields.value_spans import value_calls
 from fieldwise.fields.votes import Votes
 from fieldwise.fields.word_calls import WordCall, call_of
@@ -143,8 +143,10 @@ def detect(
     calls: dict[str, WordCall] = {}
     if value_grammar:
         votes = votes or Votes()
-        evidence = row_evidence(doc, votes.rows) if votes.rows is not None else None
-        dates = date_evidence(doc, votes.dates) if votes.dates is not None else None
+        wanted = votes.rows is not None or votes.dates is not None
+        pages = document_pages(doc) if wanted else []
+        evidence = row_evidence(pages, votes.rows) if votes.rows is not None else None
+        dates = date_evidence(pages, votes.dates) if votes.dates is not None else None
         calls = value_calls(doc, config, evidence, votes.name_heads, dates)
     detections: list[Detection] = []
     run: _Run | None = None

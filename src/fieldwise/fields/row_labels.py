@@ -136,20 +136,26 @@ class Labelled(Protocol):
     def label(self) -> tuple[str, ...]: ...
 
 
+def document_pages(doc: TextractDocument) -> list[PageWords]:
+    """Every page's words, read once for all the votes' evidence."""
+    return [page_words(doc, number) for number in range(1, doc.page_count + 1)]
+
+
 def span_evidence(
-    doc: TextractDocument, vote: WordVote, found_on: Callable[[PageWords], Iterable[Labelled]]
+    pages: Sequence[PageWords],
+    vote: WordVote,
+    found_on: Callable[[PageWords], Iterable[Labelled]],
 ) -> dict[str, np.ndarray]:
     """{a value's first and last WORD Ids (``word_calls.span_key``): its label's likelihood
-    per class}, for every value ``found_on`` each page finds."""
+    per class}, for every value ``found_on`` each page (``document_pages``) finds."""
     evidence: dict[str, np.ndarray] = {}
-    for number in range(1, doc.page_count + 1):
-        page = page_words(doc, number)
+    for page in pages:
         for found in found_on(page):
             key = span_key(page.block_ids[found.words[0]], page.block_ids[found.words[-1]])
             evidence[key] = vote.likelihood(found.label)
     return evidence
 
 
-def row_evidence(doc: TextractDocument, row_labels: WordVote) -> dict[str, np.ndarray]:
+def row_evidence(pages: Sequence[PageWords], row_labels: WordVote) -> dict[str, np.ndarray]:
     """The row-label likelihoods of every rate and amount expression (``span_evidence``)."""
-    return span_evidence(doc, row_labels, page_expressions)
+    return span_evidence(pages, row_labels, page_expressions)

@@ -385,5 +385,5 @@ def value_calls(
                     name_heads,
                 )
             if date_ids:
-                date_calls(line.words, date_ids, calls, date_evidence, config.other_id)
+                date_calls(line.words, date_ids, config.other_id, calls, date_evidence)
     return calls

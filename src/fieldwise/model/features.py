@@ -73,7 +73,7 @@ def normalized_boxes(page: PageWords) -> np.ndarray:
     return np.rint(boxes * 1000).astype(np.int64)
 
 
-def _line_boxes(boxes: np.ndarray, lines: np.ndarray) -> np.ndarray:
+def line_boxes(boxes: np.ndarray, lines: np.ndarray) -> np.ndarray:
     """Each word's LINE box: the union of the boxes of the words on its line."""
     _, line_of = np.unique(lines, return_inverse=True)
     count = int(line_of.max()) + 1
@@ -105,7 +105,7 @@ def word_features(page: PageWords) -> np.ndarray:
         return np.zeros((0, NUM_FEATURES), dtype=np.float32)
     boxes = np.clip(np.asarray(page.boxes, dtype=np.float64), 0.0, 1.0)
     lines = np.asarray(page.line_index)
-    line_boxes = _line_boxes(boxes, lines)
+    line_box = line_boxes(boxes, lines)
     cy = (boxes[:, 1] + boxes[:, 3]) / 2
     height = np.maximum(boxes[:, 3] - boxes[:, 1], 1e-4)
     prev = np.r_[0, np.arange(n - 1)]
@@ -117,19 +117,19 @@ def word_features(page: PageWords) -> np.ndarray:
     # vertical step from the previous line, in units of the word's own height (clipped)
     dy_prev = np.where(first, np.clip((cy - cy[prev]) / height / 10, -1, 1), 0.0)
     dy_prev[0] = 1.0
-    dx_prev_line = np.where(first, np.clip(boxes[:, 0] - line_boxes[prev, 0], -1, 1), 0.0)
+    dx_prev_line = np.where(first, np.clip(boxes[:, 0] - line_box[prev, 0], -1, 1), 0.0)
     line_len = np.bincount(lines - lines.min())[lines - lines.min()]
     index = np.arange(n)
     position = (index - np.maximum.accumulate(np.where(first, index, 0))).astype(np.float64)
     shape = np.asarray([word_shape(w) for w in page.words], dtype=np.float64)
     columns = [
         boxes,  # 4
-        line_boxes,  # 4
+        line_box,  # 4
         np.clip(gap_prev * 10, -1, 1)[:, None],
         np.clip(gap_next * 10, -1, 1)[:, None],
         dy_prev[:, None],
         dx_prev_line[:, None],
-        np.where(first, np.clip((boxes[:, 1] - line_boxes[prev, 3]) * 20, -1, 1), 0.0)[:, None],
+        np.where(first, np.clip((boxes[:, 1] - line_box[prev, 3]) * 20, -1, 1), 0.0)[:, None],
         first[:, None],
         last[:, None],
         np.clip(height * 20, 0, 1)[:, None],

@@ -22,6 +22,7 @@ from functools import lru_cache
 import numpy as np
 
 from fieldwise.annotate.dataset import PageWords
+from fieldwise.model.features import line_boxes
 
 FEATURE_NAMES = (
     "same_line", "gap_x", "gap_y", "shift_left", "log_height_ratio", "indent_from_line_start",
@@ -74,10 +75,7 @@ def pair_features(page: PageWords) -> np.ndarray:
     height = np.maximum(bottom - top, 1e-3)
     lines = np.asarray(page.line_index)
     _, line_of = np.unique(lines, return_inverse=True)
-    line_left = np.full(line_of.max() + 1, np.inf)
-    line_right = np.full(line_of.max() + 1, -np.inf)
-    np.minimum.at(line_left, line_of, left)
-    np.maximum.at(line_right, line_of, right)
+    line_box = line_boxes(boxes, lines)  # each word's line's (left, top, right, bottom)
     first = np.zeros(n, dtype=bool)
     first[np.unique(line_of, return_index=True)[1]] = True
     last = np.zeros(n, dtype=bool)
@@ -89,12 +87,12 @@ def pair_features(page: PageWords) -> np.ndarray:
         [
             lines[a] == lines[b], (left[b] - right[a]) / h, (top[b] - bottom[a]) / h,
             (left[b] - left[a]) / h, np.log(height[b] / height[a]),
-            (left[b] - line_left[line_of[a]]) / h, (top[b] - top[a]) / h,
+            (left[b] - line_box[a, 0]) / h, (top[b] - top[a]) / h,
             f["colon"][a], f["period"][a], f["comma"][a], f["semicolon"][a],
             f["caps"][a], f["caps"][b], f["capitalised"][b], f["capitalised"][a],
             f["digit_first"][b], f["has_digit"][a], f["open_paren"][b], f["close_paren"][a],
             f["length"][a], f["length"][b],
-            last[a], first[b], (line_right[line_of[a]] - right[a]) / h,
+            last[a], first[b], (line_box[a, 2] - right[a]) / h,
             (right[a] - left[a]) / np.maximum(f["length"][a], 1) / h,
             f["mark_first"][b], f["mark"][a], f["filler"][a],
             f["colon"][b], (right[b] - left[b]) / h,
