@@ -54,7 +54,12 @@ def train_command(
     max_minutes: Annotated[float, typer.Option(min=0.1, help="Time budget in minutes.")] = 45.0,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same model).")] = 0,
     base_model: Annotated[
-        Path | None, typer.Option(help="Local Hugging Face checkpoint (default: MiniLM-L6).")
+        Path | None,
+        typer.Option(
+            help="Local Hugging Face checkpoint folder: BERT-like or LayoutLM (built as LayoutLM "
+            "v1), LiLT or LayoutLMv3 (kept as they are; LayoutLMv3 without its image branch). "
+            "Default: MiniLM-L6."
+        ),
     ] = None,
     resume: Annotated[bool, typer.Option(help="Continue from OUT/checkpoint.pt if there.")] = True,
     attr: Annotated[str, typer.Option(help="Manifest attribute holding the labels.")] = "label",
@@ -66,6 +71,9 @@ def train_command(
 
     Example: `fieldwise train --train out/funsd/pages.manifest.jsonl --fields
     out/funsd/fields.yaml --out models/funsd --max-minutes 45`
+
+    From a local LiLT checkpoint: `fieldwise train --train T.jsonl --fields F.yaml --out
+    models/lilt --base-model ~/checkpoints/lilt-roberta-en-base`
     """
     from fieldwise.annotate.dataset import load_labeled_pages
     from fieldwise.fields.config import load_fields

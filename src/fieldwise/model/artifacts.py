@@ -26,11 +26,11 @@ from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from fieldwise.annotate.dataset import LabeledPage, PageWords
 from fieldwise.fields.config import FieldConfig, load_fields
-from fieldwise.model.build import LayoutTagger
 from fieldwise.model.encode import EncodeOptions
 from fieldwise.model.features import FEATURES_VERSION
 from fieldwise.model.links import LinkModel, load_links
 from fieldwise.model.scheme import Decoder, Scheme, label_names
+from fieldwise.model.taggers import LayoutTagger, tagger_class
 
 INFO_FILE = "fieldwise.json"
 FIELDS_FILE = "fields.yaml"
@@ -165,9 +165,10 @@ def load_model_folder(path: str | Path) -> LoadedModel:
     folder = Path(path)
     info, fields = load_info(folder)
     try:
-        model = LayoutTagger.from_pretrained(str(folder))
+        model_type = json.loads((folder / "config.json").read_text())["model_type"]
+        model = tagger_class(model_type).from_pretrained(str(folder))
         tokenizer = AutoTokenizer.from_pretrained(str(folder))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, KeyError) as exc:
         raise ModelFolderError(f"{folder}: cannot load the weights or tokenizer ({exc})") from None
     if model.config.num_labels != len(info.label_names):
         raise ModelFolderError(

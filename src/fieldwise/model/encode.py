@@ -15,8 +15,10 @@ Example::
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from transformers import PreTrainedTokenizerBase
@@ -66,6 +68,8 @@ def _word_tokens(words: Sequence[str], tokenizer: PreTrainedTokenizerBase) -> li
     if not words:
         return []
     backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None and _space_before_words(backend):
+        words = [" " + w for w in words]
     if backend is not None and backend.padding is None and backend.truncation is None:
         # what a fast tokenizer's __call__ does for a batch of texts, without its overhead
         ids = [e.ids for e in backend.encode_batch(list(words), add_special_tokens=False)]
@@ -73,6 +77,18 @@ def _word_tokens(words: Sequence[str], tokenizer: PreTrainedTokenizerBase) -> li
         ids = tokenizer(list(words), add_special_tokens=False)["input_ids"]
     unk = tokenizer.unk_token_id
     return [(t or [unk])[:MAX_TOKENS_PER_WORD] for t in ids]
+
+
+def _space_before_words(backend: Any) -> bool:
+    """Byte-level BPE (RoBERTa, LiLT, LayoutLMv3) spells a word differently at the start of a
+    text ("Date") and after a space ("ĠDate"). Page words are words inside a text, so they get a
+    space first when the tokenizer does not add one itself (LayoutLMv3's does, RoBERTa's not)."""
+    pre = backend.pre_tokenizer
+    if pre is None:
+        return False
+    state = json.loads(pre.__getstate__())
+    parts = state.get("pretokenizers", [state])
+    return any(p.get("type") == "ByteLevel" and not p.get("add_prefix_space") for p in parts)
 
 
 def _window_starts(word_of_token: np.ndarray, body: int, stride: int) -> list[int]:

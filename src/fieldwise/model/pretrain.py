@@ -34,10 +34,11 @@ from torch import nn
 
 from fieldwise.annotate.dataset import PageWords
 from fieldwise.model.augment import mask_and_special_ids, maskable
-from fieldwise.model.build import LayoutTagger, build_model
+from fieldwise.model.build import build_model
 from fieldwise.model.encode import IGNORE, EncodeOptions, Window, collate, encode_page
 from fieldwise.model.runtime import bf16_supported, setup_threads
 from fieldwise.model.schedule import Horizon
+from fieldwise.model.taggers import LayoutTagger
 
 PRETRAIN_FILE = "pretrain.json"
 ProgressFn = Callable[[str, dict[str, Any]], None]
@@ -78,7 +79,7 @@ class MaskedLMHead(nn.Module):
         hidden = int(config.hidden_size or 0)
         self.dense = nn.Linear(hidden, hidden)
         self.norm = nn.LayerNorm(hidden, eps=float(config.layer_norm_eps))
-        self.words = tagger.layoutlm.embeddings.word_embeddings  # tied: no new 12M-row table
+        self.words = tagger.word_embeddings  # tied: no new 12M-row table
         self.bias = nn.Parameter(torch.zeros(self.words.num_embeddings))
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:

@@ -40,7 +40,7 @@ from fieldwise.model.artifacts import (
     save_model_folder,
     trained_class_names,
 )
-from fieldwise.model.build import LayoutTagger, build_model
+from fieldwise.model.build import build_model
 from fieldwise.model.encode import IGNORE, EncodeOptions, Window, collate, encode_page
 from fieldwise.model.links import LinkModel, fit_links, save_links
 from fieldwise.model.metrics import evaluate_tags
@@ -48,6 +48,7 @@ from fieldwise.model.predict import TorchBackend, decode_page, page_links, windo
 from fieldwise.model.runtime import bf16_supported, setup_threads
 from fieldwise.model.schedule import Horizon
 from fieldwise.model.scheme import DECODERS, Scheme, num_labels, word_label_ids
+from fieldwise.model.taggers import LayoutTagger
 
 CHECKPOINT = "checkpoint.pt"
 
@@ -339,7 +340,7 @@ def train(
         options.base_model, n_labels, options.layout_features, id2label, options.row_context
     )
     if options.freeze_word_embeddings:
-        model.layoutlm.embeddings.word_embeddings.weight.requires_grad_(False)
+        model.word_embeddings.weight.requires_grad_(False)
     keep_lines = (
         options.keep_lines
         and options.scheme is Scheme.bio
