@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -75,7 +76,9 @@ def test_fitted_links_tell_entities_apart_on_unseen_forms(
     links.save(tmp_path / LINKS_FILE)
     loaded = LinkModel.load(tmp_path / LINKS_FILE)
     held_out = forms[-20:]
-    x, y = _pairs(held_out)
+    x = np.concatenate([loaded.features(page) for page in held_out])
+    y = np.concatenate([pair_targets(page) for page in held_out])
+    x, y = x[y >= 0], y[y >= 0]
     p = 1.0 / (1.0 + np.exp(-loaded.log_odds(x)))
     majority = max(y.mean(), 1 - y.mean())
     accuracy = float(((p > 0.5) == y).mean())
@@ -113,3 +116,70 @@ def test_decoding_weighs_the_link_probability() -> None:
     split[1] = [0.0, 0.0, 0.55, 0.35, 0.0, 0.0, 0.1]
     assert viterbi_bio(split, 4) == [2, 2]
     assert viterbi_bio(split, 4, links=np.array([0.95])) == [2, 3]
+
+
+def test_word_statistics_count_kept_and_cut_pairs_per_word(forms: list[LabeledPage]) -> None:
+    from fieldwise.model.link_words import WordLinkStats, word_key
+
+    assert word_key("Date:") == word_key("date") == "date"
+    assert word_key("10/26/57") == "00/00/00" and word_key(":") == ":"
+    pages = forms[:30]
+    targets = [pair_targets(p) for p in pages]
+    stats = WordLinkStats.fit(pages, targets)
+    kept = sum(int((t == 1).sum()) for t in targets)
+    cut = sum(int((t == 0).sum()) for t in targets)
+    assert stats.prior == pytest.approx(kept / (kept + cut))
+    assert sum(c + k for c, k in stats.as_first.values()) == kept + cut
+    # "date:" closes a question, so pairs that start with it are cut far more than kept
+    cut_after, kept_after = stats.as_first["date"]
+    assert cut_after > kept_after
+    page = forms[40]
+    feats = stats.features(page)
+    assert feats.shape == (len(page.words) - 1, 4)
+    unseen = [
+        i for i in range(len(page.words) - 1) if word_key(page.words[i]) not in stats.as_first
+    ]
+    prior_odds = np.log(stats.prior / (1 - stats.prior))
+    assert unseen and np.allclose(feats[unseen, 0], prior_odds, atol=1e-5)
+    assert np.all(feats[unseen, 1] == 0)
+
+
+def test_training_pages_read_word_statistics_of_other_documents_only(
+    forms: list[LabeledPage],
+) -> None:
+    from fieldwise.model.link_words import WordLinkStats, out_of_fold, word_key
+
+    pages = forms[:40]
+    targets = [pair_targets(p) for p in pages]
+    crossed = out_of_fold(pages, targets)
+    full = WordLinkStats.fit(pages, targets)
+    # a word seen in one document only is unseen when that document reads the statistics
+    owners: dict[str, set[int]] = {}
+    for d, page in enumerate(pages):
+        for i in np.flatnonzero(targets[d] >= 0):
+            owners.setdefault(word_key(page.words[i]), set()).add(d)
+    checked = 0
+    for d, page in enumerate(pages):
+        for i in range(len(page.words) - 1):
+            key = word_key(page.words[i])
+            if owners.get(key) == {d}:
+                assert crossed[d][i, 1] == 0.0
+                assert full.features(page)[i, 1] > 0.0
+                checked += 1
+    assert checked > 20
+
+
+def test_links_files_with_and_without_word_statistics_load(
+    forms: list[LabeledPage], tmp_path: Path
+) -> None:
+    links = fit_links(forms[:40])
+    assert links is not None and links.words is not None
+    links.save(tmp_path / LINKS_FILE)
+    loaded = LinkModel.load(tmp_path / LINKS_FILE)
+    assert np.allclose(loaded.probabilities(forms[-1]), links.probabilities(forms[-1]))
+    # a folder trained before the word statistics: geometry alone, as it was fitted
+    data = json.loads((tmp_path / LINKS_FILE).read_text())
+    data["features"], data["words"] = list(FEATURE_NAMES), None
+    (tmp_path / "old.json").write_text(json.dumps(data))
+    older = LinkModel.load(tmp_path / "old.json")
+    assert older.words is None and older.features(forms[-1]).shape[1] == len(FEATURE_NAMES)

@@ -31,6 +31,7 @@ import numpy as np
 
 from fieldwise.annotate.dataset import LabeledPage, PageWords
 from fieldwise.model.link_features import FEATURE_NAMES, pair_features
+from fieldwise.model.link_words import WORD_FEATURE_NAMES, WordLinkStats, out_of_fold
 
 LINKS_FILE = "links.json"
 #: Fewer labelled pairs than this (or pairs of one kind only) fit no model: decoding goes on
@@ -70,6 +71,19 @@ class LinkModel:
     right: np.ndarray
     leaf: np.ndarray  # bool
     value: np.ndarray  # a leaf's contribution to the log-odds
+    #: the training words' link counts, read as four more features (older folders: None)
+    words: WordLinkStats | None = None
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        return FEATURE_NAMES + (WORD_FEATURE_NAMES if self.words is not None else ())
+
+    def features(self, page: PageWords) -> np.ndarray:
+        """The pairs' features in the order the trees read them."""
+        base = pair_features(page)
+        if self.words is None:
+            return base
+        return np.concatenate([base, self.words.features(page)], axis=1)
 
     def log_odds(self, features: np.ndarray) -> np.ndarray:
         """(pairs,) log-odds that each pair is one entity: all trees walked at once."""
@@ -107,11 +121,12 @@ class LinkModel:
 
     def probabilities(self, page: PageWords) -> np.ndarray:
         """(len(page.words) - 1,) probability that word i+1 continues word i's entity."""
-        return 1.0 / (1.0 + np.exp(-self.log_odds(pair_features(page))))
+        return 1.0 / (1.0 + np.exp(-self.log_odds(self.features(page))))
 
     def save(self, path: Path) -> None:
         data = {
-            "features": list(FEATURE_NAMES),
+            "features": list(self.feature_names),
+            "words": None if self.words is None else self.words.to_json(),
             "baseline": self.baseline,
             "roots": self.roots.tolist(),
             **{name: getattr(self, name).tolist() for name in _NODE_FIELDS},
@@ -122,11 +137,14 @@ class LinkModel:
     def load(cls, path: Path) -> LinkModel:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            if data["features"] != list(FEATURE_NAMES):
+            raw_words = data.get("words")
+            words = None if raw_words is None else WordLinkStats.from_json(raw_words)
+            expected = FEATURE_NAMES + (WORD_FEATURE_NAMES if words is not None else ())
+            if data["features"] != list(expected):
                 raise ValueError("made with other pair features; retrain the model")
             arrays = {name: np.asarray(data[name], dtype=t) for name, t in _NODE_FIELDS.items()}
             model = cls(float(data["baseline"]), np.asarray(data["roots"], dtype=np.int64),
-                        **arrays)  # fmt: skip
+                        **arrays, words=words)  # fmt: skip
         except (OSError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"{path}: not a links file ({exc})") from None
         return model
@@ -136,21 +154,28 @@ def fit_links(pages: Sequence[LabeledPage], seed: int = 0) -> LinkModel | None:
     """Fit the link model on labelled pages; None when they hold too few labelled pairs."""
     from sklearn.ensemble import HistGradientBoostingClassifier  # only fitting needs it
 
-    feats = [pair_features(p) for p in pages if len(p.words) > 1]
-    targets = [pair_targets(p) for p in pages if len(p.words) > 1]
-    if not feats:
+    pages = [p for p in pages if len(p.words) > 1]
+    if not pages:
         return None
-    x, y = np.concatenate(feats), np.concatenate(targets)
+    targets = [pair_targets(p) for p in pages]
+    y = np.concatenate(targets)
+    if (y >= 0).sum() < MIN_PAIRS or len(np.unique(y[y >= 0])) < 2:
+        return None
+    # each training page reads word statistics of the other documents, as new pages will
+    word_feats = out_of_fold(pages, targets)
+    rows = [
+        np.concatenate([pair_features(p), w], axis=1)
+        for p, w in zip(pages, word_feats, strict=True)
+    ]
+    x = np.concatenate(rows)
     x, y = x[y >= 0], y[y >= 0]
-    if len(y) < MIN_PAIRS or len(np.unique(y)) < 2:
-        return None
     clf = HistGradientBoostingClassifier(
         max_iter=150, learning_rate=0.1, max_depth=6, early_stopping=False, random_state=seed
     ).fit(x, y)
-    return _from_sklearn(clf)
+    return _from_sklearn(clf, WordLinkStats.fit(pages, targets))
 
 
-def _from_sklearn(clf: object) -> LinkModel:
+def _from_sklearn(clf: object, words: WordLinkStats | None = None) -> LinkModel:
     """The fitted trees as flat arrays (sklearn keeps them as one node record array per tree)."""
     trees = [predictors[0].nodes for predictors in clf._predictors]  # type: ignore[attr-defined]
     offsets = np.cumsum([0, *(len(t) for t in trees[:-1])])
@@ -166,6 +191,7 @@ def _from_sklearn(clf: object) -> LinkModel:
         right=(nodes["right"] + shift).astype(np.int64),
         leaf=nodes["is_leaf"].astype(bool),
         value=nodes["value"].astype(np.float64),
+        words=words,
     )
 
 
