@@ -65,10 +65,16 @@ def export_onnx(folder: Path, int8: bool = False) -> list[Path]:
 
 
 def quantize_int8(source: Path, target: Path) -> None:
-    """Dynamic int8 quantisation, per output channel, input and output layers left in fp32.
+    """Dynamic int8 quantisation of the matrix products, per output channel; the input and
+    output layers and the embedding tables stay fp32.
 
     Measured on FUNSD validation (one model): per-tensor int8 lost 2.3 F1 points, per-channel
     1.0, per-channel with the layout-feature projection and the classifier kept fp32 0.3.
+    Quantising the embedding tables too (``quantize_dynamic``'s default) was no faster (29.4
+    against 29.5 model pages/s, 60 forms, same process) and on six trained models lost 0.19–1.80
+    F1 points (mean 1.0) on the 15 held-out FUNSD forms, against −0.04–1.80 (mean 0.71) with
+    the tables in fp32; over all 149 forms the word classes agreed with fp32 on 99.34% / 99.37%
+    of words against 99.41% / 99.46% (two models). The file is 66 MB instead of 25 MB.
     """
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -82,6 +88,7 @@ def quantize_int8(source: Path, target: Path) -> None:
         weight_type=QuantType.QInt8,
         per_channel=True,
         nodes_to_exclude=keep,
+        op_types_to_quantize=["MatMul"],
     )
 
 
