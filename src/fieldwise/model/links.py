@@ -145,7 +145,14 @@ class LinkModel:
             arrays = {name: np.asarray(data[name], dtype=t) for name, t in _NODE_FIELDS.items()}
             model = cls(float(data["baseline"]), np.asarray(data["roots"], dtype=np.int64),
                         **arrays, words=words)  # fmt: skip
-        except (OSError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        except (
+            OSError,
+            json.JSONDecodeError,
+            KeyError,
+            TypeError,
+            ValueError,
+            AttributeError,
+        ) as exc:
             raise ValueError(f"{path}: not a links file ({exc})") from None
         return model
 
