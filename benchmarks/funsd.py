@@ -122,9 +122,11 @@ def forget_words() -> None:
     """Empty the per-word caches, so that each timing starts as a fresh process would."""
     from fieldwise.model.features import word_shape
     from fieldwise.model.link_features import word_flags_of
+    from fieldwise.model.link_words import word_key
 
     word_shape.cache_clear()
     word_flags_of.cache_clear()
+    word_key.cache_clear()
 
 
 def end_to_end(tagger: Any, textracts: list[Path]) -> float:

@@ -41,6 +41,11 @@ class PageWords:
     block_ids: list[str]  # the WORD blocks' Ids, for writing predictions back
     size: tuple[int, int] | None = None  # page image pixels when known
 
+    @property
+    def document(self) -> str:
+        """The document the page belongs to: its key without the page number."""
+        return self.key.rsplit("#", 1)[0]
+
     def lines(self) -> dict[int, list[int]]:
         """{LINE number: the indexes of its words}, in reading order."""
         found: dict[int, list[int]] = {}

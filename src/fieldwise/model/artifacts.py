@@ -194,7 +194,7 @@ MIN_FIELD_DOCUMENTS = 3
 
 def page_document(page: PageWords) -> str:
     """The document a page belongs to: its key without the page number."""
-    return page.key.rsplit("#", 1)[0]
+    return page.document
 
 
 def class_documents(pages: Sequence[LabeledPage], fields: FieldConfig) -> dict[str, int]:

@@ -106,8 +106,7 @@ class WordLinkStats:
 
 
 def _fold(page: PageWords) -> int:
-    document = page.key.rsplit("#", 1)[0]
-    return int(hashlib.sha256(document.encode()).hexdigest()[:8], 16) % FOLDS
+    return int(hashlib.sha256(page.document.encode()).hexdigest()[:8], 16) % FOLDS
 
 
 def out_of_fold(pages: Sequence[LabeledPage], targets: Sequence[np.ndarray]) -> list[np.ndarray]:

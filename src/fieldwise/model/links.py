@@ -137,6 +137,8 @@ class LinkModel:
     def load(cls, path: Path) -> LinkModel:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object")
             raw_words = data.get("words")
             words = None if raw_words is None else WordLinkStats.from_json(raw_words)
             expected = FEATURE_NAMES + (WORD_FEATURE_NAMES if words is not None else ())
@@ -145,14 +147,7 @@ class LinkModel:
             arrays = {name: np.asarray(data[name], dtype=t) for name, t in _NODE_FIELDS.items()}
             model = cls(float(data["baseline"]), np.asarray(data["roots"], dtype=np.int64),
                         **arrays, words=words)  # fmt: skip
-        except (
-            OSError,
-            json.JSONDecodeError,
-            KeyError,
-            TypeError,
-            ValueError,
-            AttributeError,
-        ) as exc:
+        except (OSError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"{path}: not a links file ({exc})") from None
         return model
 

@@ -116,8 +116,7 @@ def _split(pages: Sequence[PageWords], share: float) -> tuple[list[PageWords], l
     """Hold out whole documents (by the Textract file in the page key), chosen by hash."""
 
     def held(page: PageWords) -> bool:
-        document = page.key.rsplit("#", 1)[0]
-        return random.Random(document).random() < share
+        return random.Random(page.document).random() < share
 
     return [p for p in pages if not held(p)], [p for p in pages if held(p)]
 

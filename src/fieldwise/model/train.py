@@ -132,7 +132,7 @@ def split_validation(
     import hashlib
 
     def bucket(page: LabeledPage) -> float:
-        doc = page.key.rsplit("#", 1)[0]
+        doc = page.document
         return int(hashlib.sha256(doc.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
 
     if share <= 0 or len(pages) < 5:
