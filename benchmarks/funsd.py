@@ -146,12 +146,15 @@ def end_to_end(tagger: Any, textracts: list[Path]) -> float:
     return pages / (time.perf_counter() - started)
 
 
-def measure_backends(model: Path, work: Path, val: Path) -> dict[str, Any]:
+def measure_backends(model: Path, work: Path, train: Path, val: Path) -> dict[str, Any]:
     from fieldwise.annotate.dataset import load_labeled_pages
     from fieldwise.model.evaluate import evaluate_pages
     from fieldwise.model.onnx import export_onnx
     from fieldwise.model.predict import Tagger
+    from fieldwise.model.smoothing import RANGES_FILE, calibrate_folder
 
+    if not (model / RANGES_FILE).is_file():  # a folder trained before `train` measured them
+        console.print(f"measuring activation ranges on {train}: {calibrate_folder(model, train)}")
     export_onnx(model, int8=True)
     textracts = sorted((work / "documents").glob("*/textract.json"))
     results: dict[str, Any] = {}
@@ -224,7 +227,7 @@ def main() -> None:
         results["training"] = train_model(work, train, val, args)
         model = Path(results["training"]["model"])
     results["model"] = str(model)
-    results["backends"] = measure_backends(model, work, val)
+    results["backends"] = measure_backends(model, work, train, val)
     print_report(results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2))

@@ -51,7 +51,8 @@ def smoke_model(pages, tmp_path_factory: pytest.TempPathFactory) -> Path:  # typ
 
 def test_smoke_training_writes_a_complete_model_folder(smoke_model: Path) -> None:
     for name in ("config.json", "model.safetensors", "tokenizer.json", "fields.yaml",
-                 "fieldwise.json", "metrics.json", "command.txt", "links.json"):  # fmt: skip
+                 "fieldwise.json", "metrics.json", "command.txt", "links.json",
+                 "activation_ranges.safetensors"):  # fmt: skip
         assert (smoke_model / name).is_file(), name
     assert not (smoke_model / "checkpoint.pt").exists()  # removed once training ends
     metrics = json.loads((smoke_model / "metrics.json").read_text())
@@ -194,6 +195,36 @@ def test_onnx_matches_pytorch(smoke_model: Path, pages) -> None:  # type: ignore
     batched = window_probabilities(int8_tagger.backend, encoded, batch_size=3)
     single = window_probabilities(int8_tagger.backend, encoded)
     assert any(not np.array_equal(x, y) for x, y in zip(batched, single, strict=True))
+
+
+def test_int8_smooths_with_the_training_ranges(smoke_model: Path, pages, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    onnx = pytest.importorskip("onnx")
+    from fieldwise.model.onnx import OnnxBackend, export_onnx, quantize_int8
+    from fieldwise.model.predict import Tagger, window_probabilities
+    from fieldwise.model.smoothing import load_ranges
+
+    export_onnx(smoke_model, int8=True)
+    ranges = load_ranges(smoke_model)
+    assert ranges is not None
+    graph = onnx.load(str(smoke_model / "model.int8.onnx")).graph
+    ops = [n.op_type for n in graph.node]
+    # query, key and value read one smoothed input: quantised once, as without smoothing
+    assert ops.count("DynamicQuantizeLinear") == len(ranges.groups) < ops.count("MatMulInteger")
+    plain = tmp_path / "plain.int8.onnx"
+    quantize_int8(smoke_model / "model.onnx", plain)
+    _, labelled = pages
+    tagger = Tagger.load(smoke_model, "onnx")
+    encoded = [encode_page(p, tagger.loaded.tokenizer, tagger.info.encode_options)
+               for p in labelled]  # fmt: skip
+    reference = window_probabilities(tagger.backend, encoded)
+
+    def error(path: Path) -> float:
+        probs = window_probabilities(OnnxBackend(path), encoded)
+        return float(np.mean([np.abs(a - b).mean() for a, b in zip(probs, reference, strict=True)]))
+
+    smoothed_error, plain_error = error(smoke_model / "model.int8.onnx"), error(plain)
+    print(f"int8 mean probability error: smoothed {smoothed_error:.5f}, plain {plain_error:.5f}")
+    assert smoothed_error < plain_error
 
 
 def test_bad_model_folders_are_named(tmp_path: Path, smoke_model: Path) -> None:

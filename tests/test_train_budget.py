@@ -83,7 +83,7 @@ def test_rare_labels_weigh_more_and_weights_are_capped() -> None:
     import numpy as np
 
     from fieldwise.model.encode import IGNORE, Window
-    from fieldwise.model.train import MAX_CLASS_WEIGHT, label_weights
+    from fieldwise.model.objective import MAX_CLASS_WEIGHT, label_weights
 
     def window(labels: list[int]) -> Window:
         n = len(labels)
@@ -105,18 +105,18 @@ def test_weighted_loss_weighs_tokens_not_the_smoothing() -> None:
     import torch
 
     from fieldwise.model.encode import IGNORE
-    from fieldwise.model.train import _WeightedLoss
+    from fieldwise.model.objective import WeightedLoss
 
     logits = torch.randn(6, 3)
     labels = torch.tensor([0, 1, 2, 2, IGNORE, 1])
     plain = torch.nn.CrossEntropyLoss(ignore_index=IGNORE, label_smoothing=0.1)
-    assert torch.allclose(_WeightedLoss(None, 0.1)(logits, labels), plain(logits, labels))
-    ones = _WeightedLoss(torch.ones(3), 0.1)(logits, labels)
+    assert torch.allclose(WeightedLoss(None, 0.1)(logits, labels), plain(logits, labels))
+    ones = WeightedLoss(torch.ones(3), 0.1)(logits, labels)
     assert torch.allclose(ones, plain(logits, labels))  # equal weights: the plain loss
     per_token = torch.nn.CrossEntropyLoss(reduction="none", label_smoothing=0.1)(
         logits[[0, 1, 2, 3, 5]], labels[[0, 1, 2, 3, 5]]
     )
     weights = torch.tensor([1.0, 5.0, 1.0, 1.0, 5.0])
     expected = (per_token * weights).sum() / weights.sum()
-    got = _WeightedLoss(torch.tensor([1.0, 5.0, 1.0]), 0.1)(logits, labels)
+    got = WeightedLoss(torch.tensor([1.0, 5.0, 1.0]), 0.1)(logits, labels)
     assert torch.allclose(got, expected)

@@ -227,23 +227,42 @@ def export_onnx_command(
         Path | None,
         typer.Option(help="Labelled manifest on which to report the F1 each backend reaches."),
     ] = None,
+    calibrate: Annotated[
+        Path | None,
+        typer.Option(
+            help="Pages manifest (labels not needed) on which to measure the activation ranges"
+            " that int8 smooths by; `train` measures them itself, this is for older folders."
+        ),
+    ] = None,
 ) -> None:
     """Export the model to ONNX (MODEL/model.onnx, with --int8 also MODEL/model.int8.onnx).
 
-    With --manifest, evaluates PyTorch and each export on it and prints the F1 each loses.
+    int8 first smooths the encoder's inputs by the activation ranges `train` measured on its
+    pages (MODEL/activation_ranges.safetensors). With --manifest, evaluates PyTorch and each
+    export on it and prints the F1 each loses.
 
     Example: `fieldwise export-onnx models/funsd --int8 --manifest val/pages.manifest.jsonl`
     """
     from fieldwise.model.evaluate import evaluate_manifest
     from fieldwise.model.onnx import export_onnx
     from fieldwise.model.predict import Tagger
+    from fieldwise.model.smoothing import RANGES_FILE
 
     try:
+        if calibrate is not None:
+            from fieldwise.model.smoothing import calibrate_folder
+
+            console.print(f"wrote {calibrate_folder(model, calibrate)}")
         written = export_onnx(model, int8)
     except ValueError as exc:
         raise fail(exc) from None
     for path in written:
         console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    if int8 and not (model / RANGES_FILE).is_file():
+        console.print(
+            f"[yellow]{model}: no {RANGES_FILE}, so int8 quantised the inputs unsmoothed;"
+            " `--calibrate PAGES.jsonl` measures them (smaller int8 loss)"
+        )
     if manifest is None:
         return
     table = Table(title=f"{model} on {manifest}")

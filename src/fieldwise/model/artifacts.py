@@ -6,7 +6,8 @@ the tokenizer, ``fields.yaml`` (the field configuration it was trained for), ``f
 (training history), ``links.json`` (the entity-boundary model decoding weighs in,
 :mod:`fieldwise.model.links`), the votes field building weighs in (:mod:`fieldwise.fields.votes`:
 ``row_labels.json`` for rates and fees, ``name_heads.json`` for names, ``value_kinds.json`` for
-fees) and, after ``export-onnx``, ``model.onnx`` / ``model.int8.onnx``.
+fees), ``activation_ranges.safetensors`` (what int8 export smooths by,
+:mod:`fieldwise.model.smoothing`) and, after ``export-onnx``, ``model.onnx`` / ``model.int8.onnx``.
 
 Example::
 

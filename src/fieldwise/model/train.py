@@ -25,7 +25,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
 from fieldwise.annotate.dataset import LabeledPage
 from fieldwise.annotate.word_labels import bio_tags
@@ -36,6 +35,7 @@ from fieldwise.model.artifacts import (
     METRICS_FILE,
     ModelInfo,
     class_documents,
+    load_model_folder,
     make_info,
     save_model_folder,
     trained_class_names,
@@ -44,10 +44,12 @@ from fieldwise.model.build import build_model
 from fieldwise.model.encode import IGNORE, EncodeOptions, Window, collate, encode_page
 from fieldwise.model.links import LinkModel, fit_links, save_links
 from fieldwise.model.metrics import evaluate_tags
+from fieldwise.model.objective import WeightedLoss, ema_model, label_weights, make_optimizer
 from fieldwise.model.predict import TorchBackend, decode_page, page_links, window_probabilities
 from fieldwise.model.runtime import bf16_supported, setup_threads
 from fieldwise.model.schedule import Horizon
 from fieldwise.model.scheme import DECODERS, Scheme, num_labels, word_label_ids
+from fieldwise.model.smoothing import measure_ranges, save_ranges
 from fieldwise.model.taggers import LayoutTagger
 
 CHECKPOINT = "checkpoint.pt"
@@ -180,34 +182,6 @@ def _batches(windows: Sequence[Window], size: int, generator: torch.Generator) -
     return [batches[i] for i in perm]
 
 
-def _ema_model(model: LayoutTagger, decay: float) -> torch.optim.swa_utils.AveragedModel:
-    """An exponential moving average of the weights: smoother than any single epoch's."""
-    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
-
-    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
-
-
-def _optimizer(model: LayoutTagger, options: TrainOptions) -> torch.optim.Optimizer:
-    new = {id(p) for p in model.new_parameters()}
-    groups: dict[tuple[bool, bool], list[nn.Parameter]] = {}
-    for name, param in model.named_parameters():
-        if not param.requires_grad:
-            continue
-        no_decay = name.endswith("bias") or "LayerNorm" in name
-        groups.setdefault((id(param) in new, no_decay), []).append(param)
-    return torch.optim.AdamW(
-        [
-            {
-                "params": params,
-                "lr": options.new_lr if is_new else options.lr,
-                "weight_decay": 0.0 if no_decay else options.weight_decay,
-            }
-            for (is_new, no_decay), params in groups.items()
-        ],
-        fused=True,  # one kernel for all tensors: the per-tensor loop cost ~0.5 s a step here
-    )
-
-
 def with_few_negatives(
     pages: Sequence[LabeledPage], share: float, other_id: int, seed: int
 ) -> list[LabeledPage]:
@@ -230,51 +204,6 @@ def few_negatives(positive: Sequence[bool], share: float, rng: random.Random) ->
         return list(range(len(positive)))
     chosen = set(rng.sample(negatives, min(len(negatives), round(share * sum(positive)))))
     return [i for i, has in enumerate(positive) if has or i in chosen]
-
-
-#: No label's loss weight exceeds this many times the most frequent label's.
-MAX_CLASS_WEIGHT = 25.0
-
-
-def label_weights(windows: Sequence[Window], n_labels: int, balance: float) -> torch.Tensor | None:
-    """Loss weights that lift rare labels: ``(max count / count) ** balance``, capped.
-
-    Weakly labelled agreements have hundreds of issuer-name mentions for every late fee; without
-    weights the rare fields are the last thing the model learns, or never learned in the budget.
-    """
-    if balance <= 0:
-        return None
-    counts = np.zeros(n_labels, dtype=np.float64)
-    for w in windows:
-        if w.labels is not None:
-            counts += np.bincount(w.labels[w.labels != IGNORE], minlength=n_labels)
-    weights = (counts.max() / np.maximum(counts, 1.0)) ** balance
-    weights[counts == 0] = 1.0
-    return torch.tensor(np.clip(weights, 1.0, MAX_CLASS_WEIGHT), dtype=torch.float32)
-
-
-class _WeightedLoss:
-    """Label-smoothed cross-entropy, each token weighted by its gold label's weight.
-
-    PyTorch's own ``weight`` also weights the smoothing term class by class, which pushes
-    probability onto the rare classes everywhere; here smoothing stays uniform.
-    """
-
-    def __init__(self, weights: torch.Tensor | None, smoothing: float) -> None:
-        self.weights = weights
-        self.loss = nn.CrossEntropyLoss(
-            ignore_index=IGNORE,
-            label_smoothing=smoothing,
-            reduction="mean" if weights is None else "none",
-        )
-
-    def __call__(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        loss = self.loss(logits, labels)
-        if self.weights is None:
-            return loss
-        kept = labels != IGNORE
-        weight = self.weights[labels.clamp(min=0)] * kept
-        return (loss * weight).sum() / weight.sum().clamp(min=1e-6)
 
 
 def labelled_windows(windows: Sequence[Window], other_label: int) -> list[bool]:
@@ -371,8 +300,8 @@ def train(
     positive = labelled_windows(all_windows, n_labels - 1)
     n_kept = len(few_negatives(positive, options.negative_share, random.Random(0)))
     bf16 = options.bf16 and bf16_supported()
-    optimizer = _optimizer(model, options)
-    averaged = _ema_model(model, options.ema) if options.ema > 0 else None
+    optimizer = make_optimizer(model, options.lr, options.new_lr, options.weight_decay)
+    averaged = ema_model(model, options.ema) if options.ema > 0 else None
     steps_per_epoch = math.ceil(n_kept / options.batch_size)
     cap_steps = steps_per_epoch * options.epochs
     horizon = Horizon(cap_steps, options.warmup)
@@ -380,7 +309,7 @@ def train(
     validation_steps = 0.4 * len(all_windows) * len(val_pages) / max(1, len(train_pages))
     validation_steps /= options.batch_size
     scheduler = horizon.scheduler(optimizer)
-    loss_fn = _WeightedLoss(
+    loss_fn = WeightedLoss(
         label_weights(all_windows, n_labels, options.class_balance), options.label_smoothing
     )
     history: list[dict[str, Any]] = []
@@ -488,6 +417,8 @@ def train(
             break
         epochs_in_budget = max(epoch + 2, math.floor(options.max_minutes / per_epoch))
         horizon.fit(epochs_in_budget * steps_per_epoch, cap_steps, (epoch + 1) * steps_per_epoch)
+    # int8 export smooths the encoder's inputs by the saved model's activation ranges (seconds)
+    save_ranges(out, measure_ranges(load_model_folder(out).model, all_windows))
     minutes = elapsed_before / 60 + (time.monotonic() - started) / 60
     result = TrainResult(max(best_f1, 0.0), best_epoch, epoch + 1, minutes, history, stopped)
     metrics_out = {
