@@ -123,6 +123,7 @@ def test_predict_enriches_words_and_loads_in_trp(smoke_model: Path, funsd_import
     textract = sorted((funsd_import / "documents").glob("*/textract.json"))[0]
     doc = TextractDocument.load(textract)
     enriched = enrich(doc, tagger)
+    assert doc.dumps() == textract.read_bytes()  # the input is left as it was
     words = [b for b in enriched["Blocks"] if b["BlockType"] == "WORD"]
     assert words and all("PredictedClass" in w for w in words)
     for w in words:

@@ -23,10 +23,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
-import orjson
 import torch
 
 from fieldwise.annotate.dataset import PageWords, page_words
@@ -173,7 +172,11 @@ def enrich(
     target_page_num: int | None = None,
     target_page_only: bool = False,
 ) -> dict[str, Any]:
-    """A copy of ``doc``'s JSON whose WORDs carry the model's predictions."""
+    """A copy of ``doc``'s JSON whose WORDs carry the model's predictions.
+
+    Only what changes is copied: the block list and the enriched WORD blocks; everything else
+    (the other blocks, geometry) is shared with ``doc``, which is left as it was. A full copy
+    by JSON round trip cost 1.0 ms of a FUNSD page's ~40 ms (this: 0.1 ms)."""
     if target_page_only and target_page_num is None:
         raise ValueError("target_page_only needs target_page_num")
     if target_page_num is not None and not 1 <= target_page_num <= doc.page_count:
@@ -185,14 +188,16 @@ def enrich(
     numbers = [target_page_num] if target_page_num else list(range(1, doc.page_count + 1))
     pages = [page_words(doc, n) for n in numbers]
     predictions = tagger.predict_pages(pages)
-    out: dict[str, Any] = orjson.loads(doc.dumps())
-    by_id = {block["Id"]: block for block in out["Blocks"]}
+    blocks = cast(list[dict[str, Any]], list(doc.blocks))  # the same dicts, until one changes
+    place = {block["Id"]: i for i, block in enumerate(blocks)}
+    out: dict[str, Any] = {**doc.data, "Blocks": blocks}
     for page, prediction in zip(pages, predictions, strict=True):
         rows = prediction.class_probs.astype(np.float64).tolist()  # one conversion per page
         for index, block_id in enumerate(page.block_ids):
             probs = rows[index]
             cid = int(prediction.class_ids[index])
-            block = by_id[block_id]
+            block = dict(blocks[place[block_id]])
+            blocks[place[block_id]] = block
             block[PREDICTED_CLASS] = cid
             block[PREDICTED_CONFIDENCE] = probs[cid]
             block[PROBABILITIES] = probs
