@@ -40,7 +40,6 @@ from fieldwise.ingest.runner import ingest
 from fieldwise.model.artifacts import (
     class_documents,
     load_info,
-    page_document,
     save_info,
     trained_class_names,
 )
@@ -105,7 +104,7 @@ def main() -> None:
             for ref, name in file_of.items()
             if issuer_group(name) == fold
         }
-        train_pages = [p for p in pages if issuer_group(file_of[page_document(p)]) != fold]
+        train_pages = [p for p in pages if issuer_group(file_of[p.document]) != fold]
         fit, val = split_validation(train_pages, 0.1)
         out = args.work / fold
         fold_started = time.perf_counter()

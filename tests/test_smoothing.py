@@ -14,6 +14,7 @@ from fieldwise.annotate.dataset import load_pages
 from fieldwise.annotate.funsd import import_funsd
 from fieldwise.model.build import build_model
 from fieldwise.model.encode import EncodeOptions, Window, collate, encode_page
+from fieldwise.model.predict import TorchBackend
 from fieldwise.model.smoothing import (
     ScaledInput,
     encoder_linears,
@@ -36,10 +37,7 @@ def model_and_windows(funsd_dir: Path, tmp_path_factory: pytest.TempPathFactory)
 
 
 def _logits(model: torch.nn.Module, window: Window) -> torch.Tensor:
-    batch = collate([window])
-    names = ("input_ids", "bbox", "attention_mask", "features", "context_ids")
-    with torch.inference_mode():
-        return model(*(torch.from_numpy(batch[n]) for n in names))  # type: ignore[no-any-return]
+    return torch.from_numpy(TorchBackend(model)(collate([window])))
 
 
 def test_query_key_and_value_share_a_group_and_the_outputs_stay(model_and_windows) -> None:  # type: ignore[no-untyped-def]

@@ -25,7 +25,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
-from fieldwise.annotate.dataset import LabeledPage, PageWords
+from fieldwise.annotate.dataset import LabeledPage
 from fieldwise.fields.config import FieldConfig, load_fields
 from fieldwise.model.encode import EncodeOptions
 from fieldwise.model.features import FEATURES_VERSION
@@ -193,17 +193,12 @@ def load_model_folder(path: str | Path) -> LoadedModel:
 MIN_FIELD_DOCUMENTS = 3
 
 
-def page_document(page: PageWords) -> str:
-    """The document a page belongs to: its key without the page number."""
-    return page.document
-
-
 def class_documents(pages: Sequence[LabeledPage], fields: FieldConfig) -> dict[str, int]:
     """{field: how many documents of ``pages`` hold a word labelled with it}, in class order."""
     found: dict[int, set[str]] = {}
     for page in pages:
         for class_id in {label.class_id for label in page.labels}:
-            found.setdefault(class_id, set()).add(page_document(page))
+            found.setdefault(class_id, set()).add(page.document)
     names = fields.class_names[:-1]
     return {name: len(found.get(i, ())) for i, name in enumerate(names)}
 
@@ -211,7 +206,7 @@ def class_documents(pages: Sequence[LabeledPage], fields: FieldConfig) -> dict[s
 def trained_class_names(pages: Sequence[LabeledPage], fields: FieldConfig) -> list[str]:
     """The fields labelled on at least ``MIN_FIELD_DOCUMENTS`` of ``pages``' documents (all of
     them when there are fewer), in class order."""
-    needed = max(1, min(MIN_FIELD_DOCUMENTS, len({page_document(p) for p in pages})))
+    needed = max(1, min(MIN_FIELD_DOCUMENTS, len({p.document for p in pages})))
     return [name for name, n in class_documents(pages, fields).items() if n >= needed]
 
 

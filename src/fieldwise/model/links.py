@@ -141,12 +141,11 @@ class LinkModel:
                 raise ValueError("not a JSON object")
             raw_words = data.get("words")
             words = None if raw_words is None else WordLinkStats.from_json(raw_words)
-            expected = FEATURE_NAMES + (WORD_FEATURE_NAMES if words is not None else ())
-            if data["features"] != list(expected):
-                raise ValueError("made with other pair features; retrain the model")
             arrays = {name: np.asarray(data[name], dtype=t) for name, t in _NODE_FIELDS.items()}
             model = cls(float(data["baseline"]), np.asarray(data["roots"], dtype=np.int64),
                         **arrays, words=words)  # fmt: skip
+            if data["features"] != list(model.feature_names):
+                raise ValueError("made with other pair features; retrain the model")
         except (OSError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"{path}: not a links file ({exc})") from None
         return model

@@ -34,13 +34,13 @@ import torch
 from torch import nn
 
 from fieldwise.model.encode import Window, collate
+from fieldwise.model.predict import TorchBackend
 
 RANGES_FILE = "activation_ranges.safetensors"
 ALPHA = 0.9
 #: Windows measured: enough to meet every large channel (they are the same channels on every
 #: page), few enough to cost seconds.
 CALIBRATION_WINDOWS = 64
-_INPUTS = ("input_ids", "bbox", "attention_mask", "features", "context_ids")
 
 
 @dataclass
@@ -87,17 +87,13 @@ def measure_ranges(
         return record
 
     handles = [m.register_forward_pre_hook(hook(n)) for n, m in encoder_linears(model).items()]
-    was_training = model.training
-    model.eval()
+    backend = TorchBackend(model)  # fp32, evaluation mode, as the model is exported
     try:
-        with torch.inference_mode():
-            for window in sample:
-                batch = collate([window])
-                model(*(torch.from_numpy(batch[name]) for name in _INPUTS))
+        for window in sample:
+            backend(collate([window]))
     finally:
         for handle in handles:
             handle.remove()
-        model.train(was_training)
     return ActivationRanges(peaks, [names for _, names in readers])
 
 
