@@ -167,6 +167,7 @@ def measure_backends(
     model: Path, work: Path, train: Path, val: Path, speed: bool = True
 ) -> dict[str, Any]:
     from fieldwise.annotate.dataset import load_labeled_pages
+    from fieldwise.model.artifacts import load_info
     from fieldwise.model.evaluate import evaluate_pages
     from fieldwise.model.onnx import export_onnx
     from fieldwise.model.predict import Tagger
@@ -176,10 +177,12 @@ def measure_backends(
         console.print(f"measuring activation ranges on {train}: {calibrate_folder(model, train)}")
     export_onnx(model, int8=True)
     textracts = sorted((work / "documents").glob("*/textract.json"))
+    fields = load_info(model)[1]  # the same pages for every backend, loaded once
+    val_pages = load_labeled_pages(val, fields)
+    all_pages = load_labeled_pages(work / "pages.manifest.jsonl", fields) if speed else []
     results: dict[str, Any] = {}
     for backend in BACKENDS:
         tagger = Tagger.load(model, backend)
-        val_pages = load_labeled_pages(val, tagger.loaded.fields)
         report = evaluate_pages(tagger, val_pages)
         results[backend] = {
             "entity_f1": round(report["entity_f1"], 4),
@@ -187,16 +190,13 @@ def measure_backends(
             "acc": round(report["acc"], 4),
         }
         if speed:
-            results[backend].update(timings(tagger, work, textracts))
+            results[backend].update(timings(tagger, all_pages, textracts))
         console.print(f"{backend}: {results[backend]}")
     return results
 
 
-def timings(tagger: Any, work: Path, textracts: list[Path]) -> dict[str, float]:
+def timings(tagger: Any, all_pages: list[Any], textracts: list[Path]) -> dict[str, float]:
     """Model pages/s and end-to-end pages/s of one backend on all the imported forms."""
-    from fieldwise.annotate.dataset import load_labeled_pages
-
-    all_pages = load_labeled_pages(work / "pages.manifest.jsonl", tagger.loaded.fields)
     tagger.predict_pages(all_pages[:4])  # warm-up
     forget_words()
     started = time.perf_counter()
