@@ -52,7 +52,7 @@ def smoke_model(pages, tmp_path_factory: pytest.TempPathFactory) -> Path:  # typ
 def test_smoke_training_writes_a_complete_model_folder(smoke_model: Path) -> None:
     for name in ("config.json", "model.safetensors", "tokenizer.json", "fields.yaml",
                  "fieldwise.json", "metrics.json", "command.txt", "links.json",
-                 "activation_ranges.safetensors"):  # fmt: skip
+                 "activation_ranges.safetensors", "calibration_windows.safetensors"):  # fmt: skip
         assert (smoke_model / name).is_file(), name
     assert not (smoke_model / "checkpoint.pt").exists()  # removed once training ends
     metrics = json.loads((smoke_model / "metrics.json").read_text())
@@ -226,6 +226,91 @@ def test_int8_smooths_with_the_training_ranges(smoke_model: Path, pages, tmp_pat
     smoothed_error, plain_error = error(smoke_model / "model.int8.onnx"), error(plain)
     print(f"int8 mean probability error: smoothed {smoothed_error:.5f}, plain {plain_error:.5f}")
     assert smoothed_error < plain_error
+
+
+def test_int8_weights_are_rounded_by_gptq_on_the_training_windows(
+    smoke_model: Path, pages, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    onnx = pytest.importorskip("onnx")
+    from onnx import numpy_helper
+
+    from fieldwise.model.gptq import CALIBRATION_FILE
+    from fieldwise.model.onnx import OnnxBackend, export_onnx
+    from fieldwise.model.predict import Tagger, window_probabilities
+
+    export_onnx(smoke_model, int8=True)
+    nearest_folder = tmp_path / "nearest"  # the same folder without calibration windows
+    nearest_folder.mkdir()
+    for f in smoke_model.iterdir():
+        if f.is_file() and f.name != CALIBRATION_FILE and not f.name.endswith(".onnx"):
+            (nearest_folder / f.name).write_bytes(f.read_bytes())
+    export_onnx(nearest_folder, int8=True)
+
+    def weights(path: Path) -> dict[str, np.ndarray]:
+        graph = onnx.load(str(path)).graph
+        return {t.name: numpy_helper.to_array(t) for t in graph.initializer
+                if t.name.endswith("_quantized")}  # fmt: skip
+
+    gptq, nearest = (
+        weights(smoke_model / "model.int8.onnx"),
+        weights(nearest_folder / "model.int8.onnx"),
+    )
+    assert sorted(gptq) == sorted(nearest) and len(gptq) == 36  # 6 layers x 6 linear layers
+    moved = [float(np.mean(gptq[n] != nearest[n])) for n in gptq]
+    assert all(0 < m < 0.9 for m in moved)  # same levels, some weights one level over
+    assert max(int(np.abs(gptq[n].astype(int) - nearest[n]).max()) for n in gptq) <= 16
+
+    _, labelled = pages
+    tagger = Tagger.load(smoke_model, "onnx")
+    encoded = [encode_page(p, tagger.loaded.tokenizer, tagger.info.encode_options)
+               for p in labelled]  # fmt: skip
+    reference = window_probabilities(tagger.backend, encoded)
+
+    def error(path: Path) -> float:
+        probs = window_probabilities(OnnxBackend(path), encoded)
+        return float(np.mean([np.abs(a - b).mean() for a, b in zip(probs, reference, strict=True)]))
+
+    gptq_error = error(smoke_model / "model.int8.onnx")
+    nearest_error = error(nearest_folder / "model.int8.onnx")
+    print(
+        f"int8 mean probability error: GPTQ {gptq_error:.5f}, round-to-nearest {nearest_error:.5f}"
+    )
+    assert gptq_error < nearest_error
+
+
+def test_cli_export_onnx_calibrates_folders_saved_without_ranges(
+    smoke_model: Path, funsd_import: Path, tmp_path: Path
+) -> None:
+    pytest.importorskip("onnx")
+    from typer.testing import CliRunner
+
+    from fieldwise.cli import app
+
+    old = tmp_path / "old"  # a folder from before `train` saved ranges and calibration windows
+    old.mkdir()
+    left_out = {"activation_ranges.safetensors", "calibration_windows.safetensors"}
+    for f in smoke_model.iterdir():
+        if f.is_file() and f.suffix != ".onnx" and f.name not in left_out:
+            (old / f.name).write_bytes(f.read_bytes())
+    runner = CliRunner()
+    result = runner.invoke(app, ["export-onnx", str(old), "--int8"])
+    assert result.exit_code == 0, result.output
+    assert "no activation_ranges.safetensors" in " ".join(result.output.split())
+    (old / "activation_ranges.safetensors").write_bytes(
+        (smoke_model / "activation_ranges.safetensors").read_bytes()
+    )
+    result = runner.invoke(app, ["export-onnx", str(old), "--int8"])
+    assert "no calibration_windows.safetensors" in " ".join(result.output.split())
+
+    few = funsd_import / "calibrate.manifest.jsonl"  # beside the original: relative refs
+    lines = (funsd_import / "pages.manifest.jsonl").read_text().splitlines()[:3]
+    few.write_text("".join(f"{line}\n" for line in lines))
+    result = runner.invoke(app, ["export-onnx", str(old), "--int8", "--calibrate", str(few)])
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert "no calibration" not in output and "no activation" not in output
+    assert (old / "calibration_windows.safetensors").is_file()
+    assert "model.int8.onnx" in output
 
 
 def test_bad_model_folders_are_named(tmp_path: Path, smoke_model: Path) -> None:

@@ -2,7 +2,8 @@
 
 ``export_onnx`` writes ``MODEL/model.onnx`` (fp32) and, with ``int8``, ``MODEL/model.int8.onnx``
 (dynamic int8 quantisation of the encoder's linear layers, their inputs smoothed first where the
-folder has activation ranges, see :mod:`fieldwise.model.smoothing`; its accuracy loss is
+folder has activation ranges, see :mod:`fieldwise.model.smoothing`, and the weights rounded
+by GPTQ where it has calibration windows, see :mod:`fieldwise.model.gptq`; its accuracy loss is
 reported by ``fieldwise export-onnx --int8 --manifest M`` and ``benchmarks/funsd.py``).
 
 Example::
@@ -25,6 +26,7 @@ import torch
 
 from fieldwise.model.artifacts import ModelFolderError, load_model_folder
 from fieldwise.model.features import NUM_FEATURES, ROW_CONTEXT_WORDS
+from fieldwise.model.gptq import load_calibration, write_gptq_codes
 from fieldwise.model.smoothing import load_ranges, smooth_for_int8
 
 INPUTS = ("input_ids", "bbox", "attention_mask", "features", "context_ids")
@@ -53,6 +55,9 @@ def export_onnx(folder: Path, int8: bool = False) -> list[Path]:
                 _export(smoothed, loaded.tokenizer.unk_token_id, source)
                 merge_twin_products(source)
                 quantize_int8(source, onnx_path(folder, True))
+            calibration = load_calibration(folder)
+            if calibration:
+                write_gptq_codes(onnx_path(folder, True), smoothed, calibration)
         written.append(onnx_path(folder, True))
     return written
 

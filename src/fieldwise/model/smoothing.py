@@ -61,13 +61,18 @@ def encoder_linears(model: nn.Module) -> dict[str, nn.Linear]:
     }
 
 
+def sample_windows(windows: Sequence[Window], limit: int = CALIBRATION_WINDOWS) -> list[Window]:
+    """``limit`` windows spread evenly over ``windows`` (so that long documents do not fill the
+    sample): the ones int8 calibrates on."""
+    step = max(1, len(windows) / max(1, limit))
+    return [windows[int(i * step)] for i in range(min(limit, len(windows)))]
+
+
 def measure_ranges(
     model: nn.Module, windows: Sequence[Window], limit: int = CALIBRATION_WINDOWS
 ) -> ActivationRanges:
-    """The ranges over ``limit`` windows spread evenly over ``windows`` (so that long documents
-    do not fill the sample)."""
-    step = max(1, len(windows) / max(1, limit))
-    sample = [windows[int(i * step)] for i in range(min(limit, len(windows)))]
+    """The ranges over ``limit`` windows spread evenly over ``windows``."""
+    sample = sample_windows(windows, limit)
     peaks: dict[str, torch.Tensor] = {}
     # the first window's inputs, held (so that no freed tensor's memory is reused) and compared
     # by identity: layers given the same tensor read the same input
@@ -123,7 +128,8 @@ def load_ranges(folder: Path) -> ActivationRanges | None:
 
 
 def calibrate_folder(folder: Path, manifest: Path) -> Path:
-    """Measure a saved model's activation ranges on a manifest's pages and save them there."""
+    """Measure a saved model's activation ranges on a manifest's pages and save them there,
+    with the sampled windows (``fieldwise.model.gptq`` rounds the int8 weights on them)."""
     from fieldwise.annotate.dataset import load_pages
     from fieldwise.model.artifacts import load_model_folder
     from fieldwise.model.encode import encode_page
@@ -137,6 +143,9 @@ def calibrate_folder(folder: Path, manifest: Path) -> Path:
     ]
     if not windows:
         raise ValueError(f"{manifest}: no page with words to calibrate on")
+    from fieldwise.model.gptq import save_calibration
+
+    save_calibration(folder, sample_windows(windows))
     return save_ranges(folder, measure_ranges(loaded.model.float(), windows))
 
 
