@@ -11,10 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from fieldwise.annotate.dataset import load_pages
-from fieldwise.annotate.funsd import import_funsd
-from fieldwise.model.build import build_model
-from fieldwise.model.encode import EncodeOptions, collate, encode_page
+from fieldwise.model.encode import collate
 from fieldwise.model.gptq import gptq_codes, input_hessians, load_calibration, save_calibration
 from fieldwise.model.smoothing import encoder_linears, sample_windows
 
@@ -66,21 +63,10 @@ def test_gptq_leaves_inputs_that_were_always_zero_alone() -> None:
     assert int(codes.abs().max()) <= 127 and not torch.isnan(codes.double()).any()
 
 
-@pytest.fixture(scope="module")
-def model_and_windows(funsd_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    out = tmp_path_factory.mktemp("funsd")
-    import_funsd(funsd_dir, out)
-    model, tokenizer = build_model(None, num_labels=7, row_context=True)
-    options = EncodeOptions(max_length=256, stride=64)
-    pages = load_pages(out / "pages.manifest.jsonl")[:4]
-    windows = [w for p in pages for w in encode_page(p, tokenizer, options).windows]
-    return model.eval(), windows
-
-
 def test_calibration_windows_round_trip_and_feed_the_hessians(
-    model_and_windows, tmp_path: Path
+    minilm_windows, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    model, windows = model_and_windows
+    model, windows = minilm_windows
     assert load_calibration(tmp_path) is None  # folders saved before calibration was kept
     sample = sample_windows(windows, limit=3)
     path = save_calibration(tmp_path, sample)

@@ -198,10 +198,27 @@ def test_onnx_matches_pytorch(smoke_model: Path, pages) -> None:  # type: ignore
     assert any(not np.array_equal(x, y) for x, y in zip(batched, single, strict=True))
 
 
+def _int8_errors(model: Path, labelled: list[LabeledPage], int8_files: list[Path]) -> list[float]:
+    """Each int8 file's mean probability error against fp32 ONNX on the pages."""
+    from fieldwise.model.onnx import OnnxBackend
+    from fieldwise.model.predict import Tagger, window_probabilities
+
+    tagger = Tagger.load(model, "onnx")
+    encoded = [encode_page(p, tagger.loaded.tokenizer, tagger.info.encode_options)
+               for p in labelled]  # fmt: skip
+    reference = window_probabilities(tagger.backend, encoded)
+    errors = []
+    for path in int8_files:
+        probs = window_probabilities(OnnxBackend(path), encoded)
+        errors.append(
+            float(np.mean([np.abs(a - b).mean() for a, b in zip(probs, reference, strict=True)]))
+        )
+    return errors
+
+
 def test_int8_smooths_with_the_training_ranges(smoke_model: Path, pages, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     onnx = pytest.importorskip("onnx")
-    from fieldwise.model.onnx import OnnxBackend, export_onnx, quantize_int8
-    from fieldwise.model.predict import Tagger, window_probabilities
+    from fieldwise.model.onnx import export_onnx, quantize_int8
     from fieldwise.model.smoothing import load_ranges
 
     export_onnx(smoke_model, int8=True)
@@ -213,17 +230,9 @@ def test_int8_smooths_with_the_training_ranges(smoke_model: Path, pages, tmp_pat
     assert ops.count("DynamicQuantizeLinear") == len(ranges.groups) < ops.count("MatMulInteger")
     plain = tmp_path / "plain.int8.onnx"
     quantize_int8(smoke_model / "model.onnx", plain)
-    _, labelled = pages
-    tagger = Tagger.load(smoke_model, "onnx")
-    encoded = [encode_page(p, tagger.loaded.tokenizer, tagger.info.encode_options)
-               for p in labelled]  # fmt: skip
-    reference = window_probabilities(tagger.backend, encoded)
-
-    def error(path: Path) -> float:
-        probs = window_probabilities(OnnxBackend(path), encoded)
-        return float(np.mean([np.abs(a - b).mean() for a, b in zip(probs, reference, strict=True)]))
-
-    smoothed_error, plain_error = error(smoke_model / "model.int8.onnx"), error(plain)
+    smoothed_error, plain_error = _int8_errors(
+        smoke_model, pages[1], [smoke_model / "model.int8.onnx", plain]
+    )
     print(f"int8 mean probability error: smoothed {smoothed_error:.5f}, plain {plain_error:.5f}")
     assert smoothed_error < plain_error
 
@@ -235,8 +244,7 @@ def test_int8_weights_are_rounded_by_gptq_on_the_training_windows(
     from onnx import numpy_helper
 
     from fieldwise.model.gptq import CALIBRATION_FILE
-    from fieldwise.model.onnx import OnnxBackend, export_onnx
-    from fieldwise.model.predict import Tagger, window_probabilities
+    from fieldwise.model.onnx import export_onnx
 
     export_onnx(smoke_model, int8=True)
     nearest_folder = tmp_path / "nearest"  # the same folder without calibration windows
@@ -260,18 +268,9 @@ def test_int8_weights_are_rounded_by_gptq_on_the_training_windows(
     assert all(0 < m < 0.9 for m in moved)  # same levels, some weights one level over
     assert max(int(np.abs(gptq[n].astype(int) - nearest[n]).max()) for n in gptq) <= 16
 
-    _, labelled = pages
-    tagger = Tagger.load(smoke_model, "onnx")
-    encoded = [encode_page(p, tagger.loaded.tokenizer, tagger.info.encode_options)
-               for p in labelled]  # fmt: skip
-    reference = window_probabilities(tagger.backend, encoded)
-
-    def error(path: Path) -> float:
-        probs = window_probabilities(OnnxBackend(path), encoded)
-        return float(np.mean([np.abs(a - b).mean() for a, b in zip(probs, reference, strict=True)]))
-
-    gptq_error = error(smoke_model / "model.int8.onnx")
-    nearest_error = error(nearest_folder / "model.int8.onnx")
+    gptq_error, nearest_error = _int8_errors(
+        smoke_model, pages[1], [smoke_model / "model.int8.onnx", nearest_folder / "model.int8.onnx"]
+    )
     print(
         f"int8 mean probability error: GPTQ {gptq_error:.5f}, round-to-nearest {nearest_error:.5f}"
     )

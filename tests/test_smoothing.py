@@ -10,10 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from fieldwise.annotate.dataset import load_pages
-from fieldwise.annotate.funsd import import_funsd
-from fieldwise.model.build import build_model
-from fieldwise.model.encode import EncodeOptions, Window, collate, encode_page
+from fieldwise.model.encode import Window, collate
 from fieldwise.model.predict import TorchBackend
 from fieldwise.model.smoothing import (
     ScaledInput,
@@ -25,23 +22,12 @@ from fieldwise.model.smoothing import (
 )
 
 
-@pytest.fixture(scope="module")
-def model_and_windows(funsd_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    out = tmp_path_factory.mktemp("funsd")
-    import_funsd(funsd_dir, out)
-    model, tokenizer = build_model(None, num_labels=7, row_context=True)
-    options = EncodeOptions(max_length=256, stride=64)
-    pages = load_pages(out / "pages.manifest.jsonl")[:6]
-    windows = [w for p in pages for w in encode_page(p, tokenizer, options).windows]
-    return model.eval(), windows
-
-
 def _logits(model: torch.nn.Module, window: Window) -> torch.Tensor:
     return torch.from_numpy(TorchBackend(model)(collate([window])))
 
 
-def test_query_key_and_value_share_a_group_and_the_outputs_stay(model_and_windows) -> None:  # type: ignore[no-untyped-def]
-    model, windows = model_and_windows
+def test_query_key_and_value_share_a_group_and_the_outputs_stay(minilm_windows) -> None:  # type: ignore[no-untyped-def]
+    model, windows = minilm_windows
     ranges = measure_ranges(model, windows, limit=8)
     layers = int(model.config.num_hidden_layers)
     assert len(ranges.peaks) == len(encoder_linears(model)) == 6 * layers
@@ -65,8 +51,8 @@ def test_query_key_and_value_share_a_group_and_the_outputs_stay(model_and_window
         assert torch.allclose(before, after, atol=1e-4, rtol=1e-4)
 
 
-def test_ranges_round_trip_and_wrong_ranges_are_refused(model_and_windows, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    model, windows = model_and_windows
+def test_ranges_round_trip_and_wrong_ranges_are_refused(minilm_windows, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    model, windows = minilm_windows
     assert load_ranges(tmp_path) is None  # folders trained before ranges existed
     ranges = measure_ranges(model, windows, limit=2)
     path = save_ranges(tmp_path, ranges)
