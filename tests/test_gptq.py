@@ -40,7 +40,7 @@ def test_gptq_keeps_the_levels_and_cuts_the_output_error_on_correlated_inputs() 
     nearest, nearest_scale = _nearest(weight)
     assert codes.dtype == torch.int8 and codes.shape == weight.shape
     assert int(codes.abs().max()) <= 127
-    assert torch.allclose(scale, nearest_scale)  # the levels round-to-nearest uses
+    assert torch.allclose(scale.double(), nearest_scale)  # the levels round-to-nearest uses
     assert not torch.equal(codes.double(), nearest)
     # every weight stays within a few levels of its nearest one
     assert float((codes.double() - nearest).abs().max()) <= 8

@@ -246,9 +246,9 @@ def export_onnx_command(
     Example: `fieldwise export-onnx models/funsd --int8 --manifest val/pages.manifest.jsonl`
     """
     from fieldwise.model.evaluate import evaluate_manifest
+    from fieldwise.model.gptq import CALIBRATION_FILE
     from fieldwise.model.onnx import export_onnx
     from fieldwise.model.predict import Tagger
-    from fieldwise.model.gptq import CALIBRATION_FILE
     from fieldwise.model.smoothing import RANGES_FILE
 
     try:

@@ -85,10 +85,16 @@ def input_hessians(
     sums = {name: torch.zeros(m.in_features, m.in_features, dtype=torch.float64)
             for name, m in linears.items()}  # fmt: skip
 
+    # query, key and value read one tensor: its product is computed once (held, so that its
+    # identity is not reused by a new tensor)
+    last: list[tuple[torch.Tensor, torch.Tensor]] = []
+
     def hook(name: str):  # type: ignore[no-untyped-def]
         def record(_module: nn.Module, inputs: tuple[torch.Tensor, ...]) -> None:
-            x = inputs[0].detach().double().reshape(-1, inputs[0].shape[-1])
-            sums[name] += x.T @ x
+            if not last or last[0][0] is not inputs[0]:
+                x = inputs[0].detach().float().reshape(-1, inputs[0].shape[-1])
+                last[:] = [(inputs[0], (x.T @ x).double())]  # fp32 products: 4x faster
+            sums[name] += last[0][1]
 
         return record
 
@@ -106,9 +112,9 @@ def input_hessians(
 def gptq_codes(weight: torch.Tensor, hessian: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """int8 codes (out, in) and per-output-channel scales for ``weight`` (out, in), with the
     scales round-to-nearest would use (largest |w| / 127); columns in order of H's diagonal."""
-    w = weight.detach().double().clone()
+    w = weight.detach().float().clone()  # fp32, as GPTQ's authors compute it: 2x faster
     scale = w.abs().amax(1).clamp(min=1e-12) / LEVELS
-    h = hessian.double().clone()
+    h = hessian.float().clone()
     dead = torch.diag(h) == 0  # inputs that were always zero: any level does
     h[dead, dead] = 1
     order = torch.argsort(torch.diag(h), descending=True)
