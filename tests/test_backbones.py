@@ -122,7 +122,9 @@ def test_a_local_checkpoint_trains_saves_reloads_and_exports(  # type: ignore[no
     predictions = torch_tagger.predict_pages(pages[6:])
     assert [len(p.tags) for p in predictions] == [len(p.words) for p in pages[6:]]
 
-    export_onnx(out, int8=True)
+    exported = export_onnx(out, int8=True)
+    # every int8 matrix product is rounded by GPTQ, LiLT's box projection included
+    assert exported.gptq_matrices == exported.int8_matrices > 0
     onnx_tagger = Tagger.load(out, "onnx")
     encoded = [encode_page(p, torch_tagger.loaded.tokenizer, torch_tagger.info.encode_options)
                for p in pages[6:]]  # fmt: skip

@@ -246,13 +246,14 @@ def test_int8_weights_are_rounded_by_gptq_on_the_training_windows(
     from fieldwise.model.gptq import CALIBRATION_FILE
     from fieldwise.model.onnx import export_onnx
 
-    export_onnx(smoke_model, int8=True)
+    exported = export_onnx(smoke_model, int8=True)
+    assert (exported.gptq_matrices, exported.int8_matrices) == (36, 36)
     nearest_folder = tmp_path / "nearest"  # the same folder without calibration windows
     nearest_folder.mkdir()
     for f in smoke_model.iterdir():
         if f.is_file() and f.name != CALIBRATION_FILE and not f.name.endswith(".onnx"):
             (nearest_folder / f.name).write_bytes(f.read_bytes())
-    export_onnx(nearest_folder, int8=True)
+    assert export_onnx(nearest_folder, int8=True).gptq_matrices == 0
 
     def weights(path: Path) -> dict[str, np.ndarray]:
         graph = onnx.load(str(path)).graph

@@ -259,8 +259,13 @@ def export_onnx_command(
         written = export_onnx(model, int8)
     except ValueError as exc:
         raise fail(exc) from None
-    for path in written:
+    for path in written.paths:
         console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    if written.gptq_matrices:
+        console.print(
+            f"int8: {written.gptq_matrices} of {written.int8_matrices} weight matrices rounded"
+            " by GPTQ"
+        )
     if int8 and not (model / RANGES_FILE).is_file():
         console.print(
             f"[yellow]{model}: no {RANGES_FILE}, so int8 quantised the inputs unsmoothed;"

@@ -7,7 +7,9 @@ the tokenizer, ``fields.yaml`` (the field configuration it was trained for), ``f
 :mod:`fieldwise.model.links`), the votes field building weighs in (:mod:`fieldwise.fields.votes`:
 ``row_labels.json`` for rates and fees, ``name_heads.json`` for names, ``value_kinds.json`` for
 fees), ``activation_ranges.safetensors`` (what int8 export smooths by,
-:mod:`fieldwise.model.smoothing`) and, after ``export-onnx``, ``model.onnx`` / ``model.int8.onnx``.
+:mod:`fieldwise.model.smoothing`), ``calibration_windows.safetensors`` (the 64 training windows
+int8 export rounds the weights on, :mod:`fieldwise.model.gptq`) and, after ``export-onnx``,
+``model.onnx`` / ``model.int8.onnx``.
 
 Example::
 

@@ -78,10 +78,13 @@ def load_calibration(folder: Path) -> list[dict[str, np.ndarray]] | None:
 
 
 def input_hessians(
-    model: nn.Module, batches: Sequence[dict[str, np.ndarray]]
+    model: nn.Module,
+    batches: Sequence[dict[str, np.ndarray]],
+    linears: dict[str, nn.Linear] | None = None,
 ) -> dict[str, torch.Tensor]:
-    """XᵀX of each encoder linear layer's inputs over the batches (float64)."""
-    linears = encoder_linears(model)
+    """XᵀX of the inputs of ``linears`` (by default the encoder's linear layers) over the
+    batches (float64)."""
+    linears = encoder_linears(model) if linears is None else linears
     sums = {name: torch.zeros(m.in_features, m.in_features, dtype=torch.float64)
             for name, m in linears.items()}  # fmt: skip
 
@@ -139,26 +142,35 @@ def gptq_codes(weight: torch.Tensor, hessian: torch.Tensor) -> tuple[torch.Tenso
 
 def write_gptq_codes(
     path: Path, smoothed: nn.Module, batches: Sequence[dict[str, np.ndarray]]
-) -> int:
+) -> tuple[int, int]:
     """Replace the round-to-nearest weights of the int8 ONNX file at ``path`` by GPTQ's, for
-    the smoothed fp32 model it was exported from; how many matrices changed."""
+    the smoothed fp32 model it was exported from; (matrices rounded by GPTQ, int8 matrices).
+
+    Every quantised product that comes from an ``nn.Linear`` is rounded, the encoder's and any
+    other a backbone has (LiLT projects the boxes with one); a product from anything else keeps
+    round-to-nearest.
+    """
     import onnx
     from onnx import numpy_helper
 
-    linears = encoder_linears(smoothed)
-    hessians = input_hessians(smoothed, batches)
     model = onnx.load(str(path))
     initializers = {t.name: t for t in model.graph.initializer}
-    changed = 0
+    modules = {n: m for n, m in smoothed.named_modules() if isinstance(m, nn.Linear)}
+    products: dict[str, tuple[str, str, str]] = {}  # node -> (linear, weight, scale)
+    quantised = 0
     for node in model.graph.node:
         if node.op_type != "MatMulInteger":
             continue
+        quantised += 1
         # export names each MatMul by its module's path: /a/b/linear/MatMul -> a.b.linear
         name = node.name.strip("/").rsplit("/", 1)[0].replace("/", ".")
         weight_name = node.input[1]
         scale_name = weight_name.removesuffix("_quantized") + "_scale"
-        if name not in linears or scale_name not in initializers:
-            raise ValueError(f"{path}: {node.name} matches no encoder linear layer")
+        if name in modules and weight_name in initializers and scale_name in initializers:
+            products[node.name] = (name, weight_name, scale_name)
+    linears = {name: modules[name] for name, _, _ in products.values()}
+    hessians = input_hessians(smoothed, batches, linears)
+    for node_name, (name, weight_name, scale_name) in products.items():
         linear = linears[name]
         nearest = numpy_helper.to_array(initializers[weight_name]).astype(np.float64)
         nearest *= numpy_helper.to_array(initializers[scale_name]).astype(np.float64)[None, :]
@@ -166,7 +178,7 @@ def write_gptq_codes(
         if nearest.shape != reference.shape or not np.allclose(
             nearest, reference, atol=float(np.abs(reference).max()) / LEVELS
         ):
-            raise ValueError(f"{path}: {node.name} does not hold {name}'s weights")
+            raise ValueError(f"{path}: {node_name} does not hold {name}'s weights")
         codes, scale = gptq_codes(linear.weight, hessians[name])
         initializers[weight_name].CopyFrom(
             numpy_helper.from_array(np.ascontiguousarray(codes.numpy().T), weight_name)
@@ -174,6 +186,5 @@ def write_gptq_codes(
         initializers[scale_name].CopyFrom(
             numpy_helper.from_array(scale.numpy().astype(np.float32), scale_name)
         )
-        changed += 1
     onnx.save(model, str(path))
-    return changed
+    return len(products), quantised

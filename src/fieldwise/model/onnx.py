@@ -18,6 +18,7 @@ import copy
 import os
 import tempfile
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,13 +38,22 @@ def onnx_path(folder: Path, int8: bool = False) -> Path:
     return folder / ("model.int8.onnx" if int8 else "model.onnx")
 
 
-def export_onnx(folder: Path, int8: bool = False) -> list[Path]:
-    """Export the model folder's weights to ONNX (and an int8 copy); the paths written."""
+@dataclass
+class OnnxExport:
+    """What ``export_onnx`` wrote: the files, and how many of int8's matrices GPTQ rounded."""
+
+    paths: list[Path] = field(default_factory=list)
+    int8_matrices: int = 0
+    gptq_matrices: int = 0
+
+
+def export_onnx(folder: Path, int8: bool = False) -> OnnxExport:
+    """Export the model folder's weights to ONNX (and an int8 copy)."""
     loaded = load_model_folder(folder)
     model = loaded.model.float().eval()
     target = onnx_path(folder)
     _export(model, loaded.tokenizer.unk_token_id, target)
-    written = [target]
+    written = OnnxExport([target])
     if int8:
         ranges = load_ranges(folder)
         if ranges is None:
@@ -57,8 +67,10 @@ def export_onnx(folder: Path, int8: bool = False) -> list[Path]:
                 quantize_int8(source, onnx_path(folder, True))
             calibration = load_calibration(folder)
             if calibration:
-                write_gptq_codes(onnx_path(folder, True), smoothed, calibration)
-        written.append(onnx_path(folder, True))
+                written.gptq_matrices, written.int8_matrices = write_gptq_codes(
+                    onnx_path(folder, True), smoothed, calibration
+                )
+        written.paths.append(onnx_path(folder, True))
     return written
 
 
