@@ -169,13 +169,15 @@ def measure_backends(
     from fieldwise.annotate.dataset import load_labeled_pages
     from fieldwise.model.artifacts import load_info
     from fieldwise.model.evaluate import evaluate_pages
+    from fieldwise.model.gptq import CALIBRATION_FILE
     from fieldwise.model.onnx import export_onnx
     from fieldwise.model.predict import Tagger
     from fieldwise.model.smoothing import RANGES_FILE, calibrate_folder
 
-    if not (model / RANGES_FILE).is_file():  # a folder trained before `train` measured them
-        console.print(f"measuring activation ranges on {train}: {calibrate_folder(model, train)}")
-    export_onnx(model, int8=True)
+    if not all((model / name).is_file() for name in (RANGES_FILE, CALIBRATION_FILE)):
+        # a folder trained before `train` measured its ranges or kept its calibration windows
+        console.print(f"calibrating on {train}: {calibrate_folder(model, train)}")
+    exported = export_onnx(model, int8=True)
     textracts = sorted((work / "documents").glob("*/textract.json"))
     fields = load_info(model)[1]  # the same pages for every backend, loaded once
     val_pages = load_labeled_pages(val, fields)
@@ -189,6 +191,8 @@ def measure_backends(
             "per_class_f1": {k: round(v["f1"], 4) for k, v in report["per_class"].items()},
             "acc": round(report["acc"], 4),
         }
+        if backend == "onnx-int8":
+            results[backend]["gptq_matrices"] = exported.gptq_matrices
         if speed:
             results[backend].update(timings(tagger, all_pages, textracts))
         console.print(f"{backend}: {results[backend]}")

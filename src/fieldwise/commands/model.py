@@ -240,7 +240,7 @@ def export_onnx_command(
 
     int8 first smooths the encoder's inputs by the activation ranges `train` measured on its
     pages (MODEL/activation_ranges.safetensors), then rounds the weights with GPTQ on 64 of its
-    training windows (MODEL/calibration_windows.safetensors; about a minute on 2 cores). With
+    training windows (MODEL/calibration_windows.safetensors; 16 s in all on 2 cores). With
     --manifest, evaluates PyTorch and each export on it and prints the F1 each loses.
 
     Example: `fieldwise export-onnx models/funsd --int8 --manifest val/pages.manifest.jsonl`
