@@ -50,7 +50,9 @@ def train_command(
         Path | None, typer.Option(help="Validation manifest (default: hold out 10% of documents).")
     ] = None,
     scheme: Annotated[Scheme, typer.Option(help="Label scheme.")] = Scheme.bio,
-    epochs: Annotated[int, typer.Option(min=1, help="Most epochs.")] = 30,
+    epochs: Annotated[
+        int, typer.Option(min=1, help="Most epochs (the learning rate decays over them).")
+    ] = 60,
     max_minutes: Annotated[float, typer.Option(min=0.1, help="Time budget in minutes.")] = 45.0,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same model).")] = 0,
     base_model: Annotated[

@@ -66,7 +66,9 @@ class TrainOptions:
     """The recipe. The defaults are the best measured (README: FUNSD and credit-card tables)."""
 
     scheme: Scheme = Scheme.bio
-    epochs: int = 30
+    # the learning rate decays over 60 epochs and patience ends most FUNSD runs by epoch 35-41:
+    # +1.2 points cross-validated against 30, every one of ten FUNSD folds better (README)
+    epochs: int = 60
     max_minutes: float = 45.0
     batch_size: int = 8
     lr: float = 1e-4
