@@ -30,8 +30,7 @@ import torch
 from torch import nn
 
 from fieldwise.model.encode import Window, collate
-from fieldwise.model.predict import TorchBackend
-from fieldwise.model.smoothing import encoder_linears
+from fieldwise.model.smoothing import encoder_linears, read_linear_inputs
 
 CALIBRATION_FILE = "calibration_windows.safetensors"
 #: Added to H's diagonal, as a share of its mean: keeps H⁻¹ well conditioned.
@@ -95,23 +94,13 @@ def input_hessians(
     # identity is not reused by a new tensor)
     last: list[tuple[torch.Tensor, torch.Tensor]] = []
 
-    def hook(name: str):  # type: ignore[no-untyped-def]
-        def record(_module: nn.Module, inputs: tuple[torch.Tensor, ...]) -> None:
-            if not last or last[0][0] is not inputs[0]:
-                x = inputs[0].detach().float().reshape(-1, inputs[0].shape[-1])
-                last[:] = [(inputs[0], (x.T @ x).double())]  # fp32 products: 4x faster
-            sums[name] += last[0][1]
+    def record(name: str, inputs: torch.Tensor) -> None:
+        if not last or last[0][0] is not inputs:
+            x = inputs.detach().float().reshape(-1, inputs.shape[-1])
+            last[:] = [(inputs, (x.T @ x).double())]  # fp32 products: 4x faster
+        sums[name] += last[0][1]
 
-        return record
-
-    handles = [m.register_forward_pre_hook(hook(n)) for n, m in linears.items()]
-    backend = TorchBackend(model)
-    try:
-        for batch in batches:
-            backend(batch)
-    finally:
-        for handle in handles:
-            handle.remove()
+    read_linear_inputs(model, linears, batches, record)
     return sums
 
 

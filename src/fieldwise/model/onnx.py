@@ -43,7 +43,7 @@ class OnnxExport:
     """What ``export_onnx`` wrote: the files, and how many of int8's matrices GPTQ rounded."""
 
     paths: list[Path] = field(default_factory=list)
-    int8_matrices: int = 0
+    int8_matrices: int = 0  # the int8 file's matrix products, counted when GPTQ runs
     gptq_matrices: int = 0
 
 

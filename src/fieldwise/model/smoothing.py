@@ -26,10 +26,11 @@ Example::
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -78,28 +79,40 @@ def measure_ranges(
     # by identity: layers given the same tensor read the same input
     readers: list[tuple[torch.Tensor, list[str]]] = []
 
-    def hook(name: str):  # type: ignore[no-untyped-def]
-        def record(_module: nn.Module, inputs: tuple[torch.Tensor, ...]) -> None:
-            x = inputs[0].detach().float().abs().reshape(-1, inputs[0].shape[-1]).amax(0)
-            if name not in peaks:
-                shared = [names for tensor, names in readers if tensor is inputs[0]]
-                if shared:
-                    shared[0].append(name)
-                else:
-                    readers.append((inputs[0], [name]))
-            peaks[name] = torch.maximum(peaks[name], x) if name in peaks else x
+    def record(name: str, inputs: torch.Tensor) -> None:
+        x = inputs.detach().float().abs().reshape(-1, inputs.shape[-1]).amax(0)
+        if name not in peaks:
+            shared = [names for tensor, names in readers if tensor is inputs]
+            if shared:
+                shared[0].append(name)
+            else:
+                readers.append((inputs, [name]))
+        peaks[name] = torch.maximum(peaks[name], x) if name in peaks else x
 
-        return record
+    batches = (collate([window]) for window in sample)
+    read_linear_inputs(model, encoder_linears(model), batches, record)
+    return ActivationRanges(peaks, [names for _, names in readers])
 
-    handles = [m.register_forward_pre_hook(hook(n)) for n, m in encoder_linears(model).items()]
-    backend = TorchBackend(model)  # fp32, evaluation mode, as the model is exported
+
+def read_linear_inputs(
+    model: nn.Module,
+    linears: dict[str, nn.Linear],
+    batches: Iterable[dict[str, np.ndarray]],
+    record: Callable[[str, torch.Tensor], None],
+) -> None:
+    """Run the batches through the model as it is exported (fp32, evaluation mode) and hand
+    ``record`` each of ``linears``' inputs with the layer's name (int8 calibration)."""
+    handles = [
+        module.register_forward_pre_hook(lambda _m, inputs, name=name: record(name, inputs[0]))
+        for name, module in linears.items()
+    ]
+    backend = TorchBackend(model)
     try:
-        for window in sample:
-            backend(collate([window]))
+        for batch in batches:
+            backend(batch)
     finally:
         for handle in handles:
             handle.remove()
-    return ActivationRanges(peaks, [names for _, names in readers])
 
 
 def save_ranges(folder: Path, ranges: ActivationRanges) -> Path:
@@ -143,10 +156,18 @@ def calibrate_folder(folder: Path, manifest: Path) -> Path:
     ]
     if not windows:
         raise ValueError(f"{manifest}: no page with words to calibrate on")
+    return save_int8_calibration(folder, loaded.model.float(), windows)
+
+
+def save_int8_calibration(folder: Path, model: nn.Module, windows: Sequence[Window]) -> Path:
+    """Save what int8 export needs from the pages, on one sample of their windows: the
+    activation ranges it smooths by and the windows GPTQ rounds the weights on (``train`` and
+    ``export-onnx --calibrate``); the ranges' path."""
     from fieldwise.model.gptq import save_calibration
 
-    save_calibration(folder, sample_windows(windows))
-    return save_ranges(folder, measure_ranges(loaded.model.float(), windows))
+    sample = sample_windows(windows)
+    save_calibration(folder, sample)
+    return save_ranges(folder, measure_ranges(model, sample))
 
 
 class ScaledInput(nn.Module):

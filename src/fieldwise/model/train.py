@@ -42,7 +42,6 @@ from fieldwise.model.artifacts import (
 )
 from fieldwise.model.build import build_model
 from fieldwise.model.encode import IGNORE, EncodeOptions, Window, collate, encode_page
-from fieldwise.model.gptq import save_calibration
 from fieldwise.model.links import LinkModel, fit_links, save_links
 from fieldwise.model.metrics import evaluate_tags
 from fieldwise.model.objective import WeightedLoss, ema_model, label_weights, make_optimizer
@@ -50,7 +49,7 @@ from fieldwise.model.predict import TorchBackend, decode_page, page_links, windo
 from fieldwise.model.runtime import bf16_supported, setup_threads
 from fieldwise.model.schedule import Horizon
 from fieldwise.model.scheme import DECODERS, Scheme, num_labels, word_label_ids
-from fieldwise.model.smoothing import measure_ranges, sample_windows, save_ranges
+from fieldwise.model.smoothing import save_int8_calibration
 from fieldwise.model.taggers import LayoutTagger
 
 CHECKPOINT = "checkpoint.pt"
@@ -422,9 +421,7 @@ def train(
         horizon.fit(epochs_in_budget * steps_per_epoch, cap_steps, (epoch + 1) * steps_per_epoch)
     # int8 export smooths the encoder's inputs by the saved model's activation ranges and
     # rounds its weights on the same windows (seconds)
-    calibration = sample_windows(all_windows)
-    save_ranges(out, measure_ranges(load_model_folder(out).model, calibration))
-    save_calibration(out, calibration)
+    save_int8_calibration(out, load_model_folder(out).model, all_windows)
     minutes = elapsed_before / 60 + (time.monotonic() - started) / 60
     result = TrainResult(max(best_f1, 0.0), best_epoch, epoch + 1, minutes, history, stopped)
     metrics_out = {
