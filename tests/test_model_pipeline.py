@@ -7,6 +7,7 @@ test run; full training runs are ``slow`` (tests/test_model_slow.py).
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -107,6 +108,10 @@ def test_resume_continues_from_the_checkpoint(pages, tmp_path: Path) -> None:  #
         train(labelled[:2], [], fields, interrupted, one, progress=stop_after_first_epoch)
     assert "epoch" in events
     assert (interrupted / "checkpoint.pt").exists()
+    # a checkpoint written before `metric` was an option resumes as made with its default
+    state = torch.load(interrupted / "checkpoint.pt", weights_only=False)
+    del state["options"]["metric"], state["best_score"]
+    torch.save(state, interrupted / "checkpoint.pt")
     resumed = train(labelled[:2], [], fields, interrupted, one)
     assert resumed.epochs_run == 2
     a = load_file(str(straight / "model.safetensors"))
@@ -383,6 +388,49 @@ def test_cli_evaluate_predict_and_errors(
     )
     assert result.exit_code == 1
     assert "few.manifest.jsonl" in "".join(result.output.split())  # rich may break the path
+
+
+def test_the_chosen_metric_picks_the_best_epoch_and_patience_stops(pages, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from fieldwise.model.scheme import StopMetric
+
+    fields, labelled = pages
+    options = TrainOptions(**{**SMOKE.__dict__, "epochs": 5, "patience": 1,
+                              "metric": StopMetric.acc})  # fmt: skip
+    result = train(labelled[:4], labelled[6:], fields, tmp_path, options)
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    accs = [record["acc"] for record in metrics["history"]]
+    best = accs.index(max(accs))  # the first epoch with the best accuracy
+    assert metrics["metric"] == "acc" and metrics["best_epoch"] == result.best_epoch == best + 1
+    assert metrics["best_score"] == result.best_score == accs[best]
+    assert result.best_f1 == metrics["history"][best]["entity_f1"]
+    if result.stopped == "patience":  # one epoch without a better accuracy ends it
+        assert result.epochs_run == result.best_epoch + 1 < 5
+    else:
+        assert result.stopped == "epochs" and accs == sorted(set(accs)) and len(accs) == 5
+    with pytest.raises(ValueError, match="patience must be at least 1"):
+        train(labelled[:4], labelled[6:], fields, tmp_path / "p", replace(options, patience=0))
+
+
+def test_cli_train_takes_the_metric_and_patience(funsd_import: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from fieldwise.cli import app
+
+    manifest = funsd_import / "pages.manifest.jsonl"
+    two = funsd_import / "two.manifest.jsonl"  # beside the original: its refs are relative
+    two.write_text("".join(f"{line}\n" for line in manifest.read_text().splitlines()[:2]))
+    out = tmp_path / "m"
+    args = ["train", "--train", str(two), "--validation", str(two), "--out", str(out),
+            "--fields", str(funsd_import / "fields.yaml"), "--epochs", "2"]  # fmt: skip
+    result = CliRunner().invoke(app, [*args, "--metric", "focus_acc", "--patience", "1"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["metric"] == "focus_acc" and metrics["options"]["patience"] == 1
+    best = metrics["history"][metrics["best_epoch"] - 1]
+    assert metrics["best_score"] == best["focus_acc"]
+    assert f"focus_acc {best['focus_acc']:.4f}" in " ".join(result.output.split())
+    result = CliRunner().invoke(app, [*args, "--metric", "loss"])
+    assert result.exit_code == 2 and "loss" in result.output
 
 
 def test_train_names_the_fields_labelled_on_too_few_documents(

@@ -77,6 +77,9 @@ def test_option_changes_are_typed_and_unknown_names_refused() -> None:
         changed_options(TrainOptions(), ["speed=11"])
     with pytest.raises(ValueError, match="not a int"):
         changed_options(TrainOptions(), ["epochs=many"])
+    assert changed_options(TrainOptions(), ["metric=focus_acc"]).metric == "focus_acc"
+    with pytest.raises(ValueError, match="not a StopMetric"):
+        changed_options(TrainOptions(), ["metric=loss"])
 
 
 def test_rare_labels_weigh_more_and_weights_are_capped() -> None:

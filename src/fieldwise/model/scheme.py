@@ -181,3 +181,11 @@ def tag_class_ids(tags: Sequence[str], class_names: Sequence[str]) -> list[int]:
     """The class id of each BIO tag ("O" → other)."""
     index = {name: i for i, name in enumerate(class_names)}
     return [len(class_names) - 1 if t == "O" else index[t[2:]] for t in tags]
+
+
+class StopMetric(StrEnum):
+    """Validation metrics that may pick `train`'s best epoch and stop it (higher is better)."""
+
+    entity_f1 = "entity_f1"  # seqeval over word BIO tags, micro-averaged (the FUNSD metric)
+    acc = "acc"  # mean per-page share of words whose class is right
+    focus_acc = "focus_acc"  # the same over words where the gold or predicted class is a field

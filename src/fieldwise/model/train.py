@@ -1,8 +1,9 @@
 """Training, top to bottom: pages → windows → AdamW with warm-up and decay → best model on disk.
 
-Each epoch ends with an evaluation of validation entity F1 (decoded exactly as ``predict``
-decodes); the best epoch is saved as the model folder, training stops after ``patience`` epochs
-without improvement or when the time budget is spent. A checkpoint (weights, optimizer,
+Each epoch ends with an evaluation on the validation pages (decoded exactly as ``predict``
+decodes); the best epoch by the chosen metric (entity F1 by default) is saved as the model
+folder, training stops after ``patience`` epochs without improvement or when the time budget is
+spent. A checkpoint (weights, optimizer,
 scheduler, random state) is written after every epoch, so an interrupted run resumes where it
 stopped and, for a seed, ends with the same model as an uninterrupted one.
 
@@ -48,7 +49,7 @@ from fieldwise.model.objective import WeightedLoss, ema_model, label_weights, ma
 from fieldwise.model.predict import TorchBackend, decode_page, page_links, window_probabilities
 from fieldwise.model.runtime import bf16_supported, setup_threads
 from fieldwise.model.schedule import Horizon
-from fieldwise.model.scheme import DECODERS, Scheme, num_labels, word_label_ids
+from fieldwise.model.scheme import DECODERS, Scheme, StopMetric, num_labels, word_label_ids
 from fieldwise.model.smoothing import save_int8_calibration
 from fieldwise.model.taggers import LayoutTagger
 
@@ -74,7 +75,8 @@ class TrainOptions:
     new_lr: float = 1e-4  # learning rate of the parameters MiniLM lacks (2-D tables, head)
     weight_decay: float = 0.01
     warmup: float = 0.1  # share of the steps spent warming up
-    patience: int = 8
+    patience: int = 8  # epochs without a better validation metric before training stops
+    metric: StopMetric = StopMetric.entity_f1  # the validation metric that picks the best epoch
     seed: int = 0
     label_smoothing: float = 0.1
     bf16: bool = True  # autocast where the CPU has native bf16
@@ -118,12 +120,13 @@ def changed_options(options: TrainOptions, changes: Sequence[str]) -> TrainOptio
 
 @dataclass
 class TrainResult:
-    best_f1: float
+    best_f1: float  # validation entity F1 of the best epoch
     best_epoch: int
     epochs_run: int
     minutes: float
     history: list[dict[str, Any]]
     stopped: str  # "epochs", "patience", "time"
+    best_score: float = 0.0  # the best epoch's value of the metric that picked it
 
 
 ProgressFn = Callable[[str, dict[str, Any]], None]
@@ -255,7 +258,10 @@ def train(
     progress: ProgressFn | None = None,
     resume: bool = True,
 ) -> TrainResult:
-    """Train a model on ``train_pages`` and save the best (by validation entity F1) to ``out``."""
+    """Train a model on ``train_pages`` and save the best (by ``options.metric`` on the
+    validation pages) to ``out``."""
+    if options.patience < 1:
+        raise ValueError(f"patience must be at least 1 epoch, not {options.patience}")
     setup_threads()
     started = time.monotonic()
     if not train_pages:
@@ -315,7 +321,7 @@ def train(
         label_weights(all_windows, n_labels, options.class_balance), options.label_smoothing
     )
     history: list[dict[str, Any]] = []
-    best_f1, best_epoch, start_epoch, elapsed_before = -1.0, -1, 0, 0.0
+    best_f1, best_score, best_epoch, start_epoch, elapsed_before = -1.0, -1.0, -1, 0, 0.0
     out.mkdir(parents=True, exist_ok=True)
     fit_votes(out, [*train_pages, *val_pages], fields)  # seconds; the tagger's later
     links = fit_links(train_pages, options.seed)
@@ -323,7 +329,8 @@ def train(
     checkpoint = out / CHECKPOINT
     if resume and checkpoint.exists():
         state = torch.load(checkpoint, map_location="cpu", weights_only=False)
-        if state["options"] != _options_dict(options):
+        # a checkpoint from before an option existed was made with that option's default
+        if {**_options_dict(TrainOptions()), **state["options"]} != _options_dict(options):
             raise ValueError(f"{checkpoint}: made with other options; remove it or the folder")
         model.load_state_dict(state["model"])
         if averaged is not None:
@@ -332,6 +339,7 @@ def train(
         scheduler.load_state_dict(state["scheduler"])
         torch.set_rng_state(state["torch_rng"])
         history, best_f1, best_epoch = state["history"], state["best_f1"], state["best_epoch"]
+        best_score = state.get("best_score", best_f1)
         start_epoch, elapsed_before = state["epoch"] + 1, state["elapsed"]
         horizon.total, horizon.warm = state.get("horizon", (horizon.total, horizon.warm))
         if progress:
@@ -386,9 +394,9 @@ def train(
         minutes = elapsed_before / 60 + (time.monotonic() - started) / 60
         record["minutes"] = round(minutes, 3)
         history.append(record)
-        score = record.get("entity_f1", float(epoch))  # no validation: the last epoch is best
-        if score > best_f1:
-            best_f1, best_epoch = score, epoch + 1
+        score = record.get(str(options.metric), float(epoch))  # no validation: the last is best
+        if score > best_score:
+            best_score, best_f1, best_epoch = score, record.get("entity_f1", -1.0), epoch + 1
             info = info.model_copy(update={"decoder": record.get("decoder", "viterbi")})
             save_model_folder(out, kept, tokenizer, fields, info)
         torch.save(
@@ -400,6 +408,7 @@ def train(
                 "torch_rng": torch.get_rng_state(),
                 "history": history,
                 "best_f1": best_f1,
+                "best_score": best_score,
                 "best_epoch": best_epoch,
                 "epoch": epoch,
                 "horizon": (horizon.total, horizon.warm),
@@ -409,7 +418,8 @@ def train(
             checkpoint,
         )
         if progress:
-            progress("epoch", {**record, "best_f1": best_f1, "best_epoch": best_epoch})
+            progress("epoch", {**record, "best_f1": best_f1, "best_score": best_score,
+                               "best_epoch": best_epoch})  # fmt: skip
         if val_pages and epoch + 1 - best_epoch >= options.patience:
             stopped = "patience"
             break
@@ -423,9 +433,13 @@ def train(
     # rounds its weights on the same windows (seconds)
     save_int8_calibration(out, load_model_folder(out).model, all_windows)
     minutes = elapsed_before / 60 + (time.monotonic() - started) / 60
-    result = TrainResult(max(best_f1, 0.0), best_epoch, epoch + 1, minutes, history, stopped)
+    result = TrainResult(
+        max(best_f1, 0.0), best_epoch, epoch + 1, minutes, history, stopped, max(best_score, 0.0)
+    )
     metrics_out = {
         "best_entity_f1": result.best_f1 if val_pages else None,
+        "metric": str(options.metric),
+        "best_score": result.best_score if val_pages else None,
         "best_epoch": best_epoch,
         "epochs_run": epoch + 1,
         "minutes": round(minutes, 2),
@@ -446,4 +460,5 @@ def train(
 def _options_dict(options: TrainOptions) -> dict[str, Any]:
     data = asdict(replace(options, max_minutes=0.0))  # the budget may change on resume
     data["scheme"] = str(options.scheme)
+    data["metric"] = str(options.metric)
     return data
