@@ -250,7 +250,8 @@ def print_report(results: dict[str, Any]) -> None:
             f"training: {train['train_minutes']} min, {train['epochs_run']} epochs "
             f"(best {train['best_epoch']}, stopped by {train['stopped']}, decoder "
             f"{train.get('decoder', 'viterbi')}) on "
-            f"{train['train_pages']} pages; targets: {TARGETS}"
+            f"{train['train_pages']} pages, early stopping on {train['early_stopping_pages']} "
+            f"({train['early_stopping_on']}); targets: {TARGETS}"
         )
 
 
