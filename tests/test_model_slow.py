@@ -1,8 +1,8 @@
 """Full training on FUNSD with the default recipe (slow: ~6 min on 2 idle cores; ``-m slow``).
 
-The forms are imported with OCR-like row LINEs (the import default), where this recipe measured
-0.639 entity F1 with its entity-boundary model (benchmarks/funsd.py, seed 1; 0.553 before it);
-the bar leaves room for seed noise (~3 points).
+The forms are imported with OCR-like row LINEs (the import default). Training validates on 10%
+of its forms, as ``fieldwise train`` does, and is scored on 15 forms it never saw, where
+benchmarks/funsd.py measured 0.731 entity F1 (seed 1); the bar leaves room for seed noise.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 from fieldwise.annotate.dataset import load_labeled_pages
 from fieldwise.fields.config import load_fields
 from fieldwise.model.predict import Tagger
-from fieldwise.model.train import TrainOptions, train
+from fieldwise.model.train import TrainOptions, split_validation, train
 
 pytestmark = pytest.mark.slow
 
@@ -28,15 +28,20 @@ def test_default_recipe_reaches_the_bar_on_held_out_forms(funsd_dir: Path, tmp_p
     forms = {json.loads(ln)["textract-ref"] + "#1": json.loads(ln)["funsd-form"] for ln in lines}
     held_out = set(sorted(forms.values())[::10])
     pages = load_labeled_pages(tmp_path / "pages.manifest.jsonl", fields)
-    train_pages = [p for p in pages if forms[p.key] not in held_out]
-    val_pages = [p for p in pages if forms[p.key] in held_out]
-    assert len(val_pages) == 15
-    result = train(train_pages, val_pages, fields, tmp_path / "model", TrainOptions())
+    test_pages = [p for p in pages if forms[p.key] in held_out]
+    assert len(test_pages) == 15
+    # as `fieldwise train` without --validation: early stopping on 10% of the training forms
+    options = TrainOptions()
+    train_pages, val_pages = split_validation(
+        [p for p in pages if forms[p.key] not in held_out], options.validation_share
+    )
+    result = train(train_pages, val_pages, fields, tmp_path / "model", options)
     assert result.minutes <= 45
-    assert result.best_f1 >= 0.69  # measured 0.727 (seed 0); 0.738, 0.727 with seeds 1, 2
     assert (tmp_path / "model" / "links.json").is_file()
-    # the saved model gives the same F1 through the inference path
     from fieldwise.model.evaluate import evaluate_pages
 
-    report = evaluate_pages(Tagger.load(tmp_path / "model"), val_pages)
-    assert report["entity_f1"] == pytest.approx(result.best_f1, abs=0.01)
+    tagger = Tagger.load(tmp_path / "model")
+    # the saved model gives the validation F1 of its best epoch through the inference path
+    assert evaluate_pages(tagger, val_pages)["entity_f1"] == pytest.approx(result.best_f1, abs=0.01)
+    # measured on the 15 forms training never saw: 0.731 (seed 1, 2026-11-25); seeds move it
+    assert evaluate_pages(tagger, test_pages)["entity_f1"] >= 0.69
