@@ -65,6 +65,13 @@ def train_command(
     patience: Annotated[
         int, typer.Option(min=1, help="Epochs without a better validation metric before stopping.")
     ] = 8,
+    refit: Annotated[
+        bool,
+        typer.Option(
+            help="Without --validation: once early stopping on the held-out tenth has picked the"
+            " epochs, train again on every page for that many (if the budget affords it)."
+        ),
+    ] = False,
     base_model: Annotated[
         Path | None,
         typer.Option(
@@ -92,8 +99,8 @@ def train_command(
     """
     from fieldwise.annotate.dataset import load_labeled_pages
     from fieldwise.fields.config import load_fields
+    from fieldwise.model.refit import train_and_refit
     from fieldwise.model.train import TrainOptions, split_validation
-    from fieldwise.model.train import train as run_training
 
     try:
         config = load_fields(fields)
@@ -113,6 +120,7 @@ def train_command(
         seed=seed,
         metric=metric,
         patience=patience,
+        refit=refit and validation is None,
         base_model=str(base_model) if base_model else None,
     )
     console.print(f"training on {len(pages)} pages, validating on {len(val_pages)}")
@@ -134,6 +142,8 @@ def train_command(
                     total=info["steps"],
                     description=f"epoch {info['epoch'] + 1}/{epochs} loss {info['loss']:.3f}",
                 )
+            elif kind == "refit":
+                console.print(f"refitting on all {info['pages']} pages for {info['epochs']} epochs")
             elif kind == "epoch":
                 f1 = info.get("entity_f1")
                 decoder = info.get("decoder", "viterbi")
@@ -148,7 +158,7 @@ def train_command(
                 )
 
         try:
-            result = run_training(pages, val_pages, config, out, options, command, show, resume)
+            result = train_and_refit(pages, val_pages, config, out, options, command, show, resume)
         except ValueError as exc:
             raise fail(exc) from None
     by_metric = "" if metric is StopMetric.entity_f1 else f", {metric} {result.best_score:.4f}"
