@@ -167,6 +167,13 @@ def train_command(
         f"{result.epochs_run} epochs in {result.minutes:.1f} min, stopped by {result.stopped}; "
         f"model: {out}"
     )
+    if options.refit:
+        done = json.loads((out / "metrics.json").read_text(encoding="utf-8")).get("refit")
+        console.print(
+            f"refitted on all {done['pages']} pages for {done['epochs']} epochs"
+            if isinstance(done, dict)
+            else f"[yellow]not refitted ({done})"
+        )
     _warn_untrained(out)
 
 
