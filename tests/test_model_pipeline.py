@@ -455,24 +455,28 @@ def test_refit_trains_again_on_every_page_for_the_chosen_epochs(pages, tmp_path:
     assert refit.startswith("skipped") and "budget" in refit
 
 
-def test_cli_train_takes_the_metric_and_patience(funsd_import: Path, tmp_path: Path) -> None:
+def test_cli_train_takes_the_metric_patience_and_refit(funsd_import: Path, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
     from fieldwise.cli import app
 
     manifest = funsd_import / "pages.manifest.jsonl"
-    two = funsd_import / "two.manifest.jsonl"  # beside the original: its refs are relative
-    two.write_text("".join(f"{line}\n" for line in manifest.read_text().splitlines()[:2]))
+    six = funsd_import / "six.manifest.jsonl"  # beside the original: its refs are relative
+    six.write_text("".join(f"{line}\n" for line in manifest.read_text().splitlines()[:6]))
     out = tmp_path / "m"
-    args = ["train", "--train", str(two), "--validation", str(two), "--out", str(out),
-            "--fields", str(funsd_import / "fields.yaml"), "--epochs", "2"]  # fmt: skip
-    result = CliRunner().invoke(app, [*args, "--metric", "focus_acc", "--patience", "1"])
+    args = ["train", "--train", str(six), "--out", str(out), "--fields",
+            str(funsd_import / "fields.yaml"), "--epochs", "2"]  # fmt: skip
+    result = CliRunner().invoke(app, [*args, "--metric", "focus_acc", "--patience", "1", "--refit"])
     assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["metric"] == "focus_acc" and metrics["options"]["patience"] == 1
     best = metrics["history"][metrics["best_epoch"] - 1]
     assert metrics["best_score"] == best["focus_acc"]
-    assert f"focus_acc {best['focus_acc']:.4f}" in " ".join(result.output.split())
+    assert f"focus_acc {best['focus_acc']:.4f}" in output
+    held_out = metrics["validation_pages"]  # the forms early stopping read, by their hash
+    assert 0 < held_out < 6 and metrics["refit"]["pages"] == 6 == metrics["train_pages"]
+    assert f"refitted on all 6 pages for {metrics['best_epoch']} epochs" in output
     result = CliRunner().invoke(app, [*args, "--metric", "loss"])
     assert result.exit_code == 2 and "loss" in result.output
 
