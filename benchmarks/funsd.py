@@ -113,8 +113,8 @@ def train_model(work: Path, train: Path, val: Path, args: argparse.Namespace) ->
     from fieldwise.annotate.dataset import load_labeled_pages
     from fieldwise.fields.config import load_fields
     from fieldwise.model.artifacts import load_info
-    from fieldwise.model.refit import train_and_refit
     from fieldwise.model.train import TrainOptions, changed_options, split_validation
+    from fieldwise.model.train import train as run_training
 
     fields = load_fields(work / "fields.yaml")
     train_pages = load_labeled_pages(train, fields)
@@ -123,29 +123,24 @@ def train_model(work: Path, train: Path, val: Path, args: argparse.Namespace) ->
         train_pages, options = train_pages[:20], replace(options, epochs=1)
     if args.validate_on == "training":
         train_pages, val_pages = split_validation(train_pages, options.validation_share)
-    else:  # no refit: the held-out forms must not be trained on
-        val_pages, options = load_labeled_pages(val, fields), replace(options, refit=False)
+    else:
+        val_pages = load_labeled_pages(val, fields)
 
     def show(kind: str, info: dict[str, Any]) -> None:
         if kind == "epoch":
-            f1, decoder = info.get("entity_f1"), info.get("decoder", "viterbi")
-            shown = f"val F1 {f1:.4f} ({decoder})  " if f1 is not None else ""
             console.print(
-                f"epoch {info['epoch']:>3}  loss {info['loss']:.4f}  {shown}"
+                f"epoch {info['epoch']:>3}  loss {info['loss']:.4f}  "
+                f"val F1 {info.get('entity_f1', 0):.4f} ({info.get('decoder', 'viterbi')})  "
                 f"{info['minutes']:.1f} min"
             )
-        elif kind == "refit":
-            console.print(f"refitting on all {info['pages']} pages for {info['epochs']} epochs")
 
     out = work / "model"
-    command = "benchmarks/funsd.py"
-    result = train_and_refit(train_pages, val_pages, fields, out, options, command, show)
+    result = run_training(train_pages, val_pages, fields, out, options, "benchmarks/funsd.py", show)
     return {
         "model": str(out),
         "train_pages": len(train_pages),
         "early_stopping_pages": len(val_pages),
         "early_stopping_on": args.validate_on,
-        "refit": _without_history(json.loads((out / "metrics.json").read_text()).get("refit")),
         "train_minutes": round(result.minutes, 2),
         "epochs_run": result.epochs_run,
         "best_epoch": result.best_epoch,
@@ -153,11 +148,6 @@ def train_model(work: Path, train: Path, val: Path, args: argparse.Namespace) ->
         "decoder": load_info(out)[0].decoder,
         "val_f1_during_training": result.best_f1,
     }
-
-
-def _without_history(refit: Any) -> Any:
-    """metrics.json's ``refit`` (a dict after a second run, else why not) less its epochs."""
-    return {k: v for k, v in refit.items() if k != "history"} if isinstance(refit, dict) else refit
 
 
 def forget_words() -> None:

@@ -411,51 +411,7 @@ def test_the_chosen_metric_picks_the_best_epoch_and_patience_stops(pages, tmp_pa
         train(labelled[:4], labelled[6:], fields, tmp_path / "p", replace(options, patience=0))
 
 
-def test_refit_trains_again_on_every_page_for_the_chosen_epochs(pages, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """The second run resumes where it was interrupted, without running the first again."""
-    from fieldwise.model.refit import REFIT_DIR, train_and_refit
-
-    fields, labelled = pages
-    options = TrainOptions(**{**SMOKE.__dict__, "epochs": 3, "patience": 1, "refit": True})
-    first_weights: list[bytes] = []
-    events: list[tuple[str, dict]] = []  # type: ignore[type-arg]
-
-    class Stop(Exception):
-        pass
-
-    def interrupt_the_refit(kind: str, info: dict) -> None:  # type: ignore[type-arg]
-        events.append((kind, info))
-        if kind == "refit":
-            first_weights.append((tmp_path / "model.safetensors").read_bytes())
-        if kind == "epoch" and "refit" in [k for k, _ in events] and "entity_f1" not in info:
-            raise Stop  # the refit's first epoch is done and checkpointed
-
-    with pytest.raises(Stop):
-        train_and_refit(labelled[:4], labelled[6:], fields, tmp_path, options,
-                        progress=interrupt_the_refit)  # fmt: skip
-    assert (tmp_path / REFIT_DIR / "checkpoint.pt").exists()
-    assert json.loads((tmp_path / "metrics.json").read_text())["refit"] == "pending"
-    events.clear()
-    result = train_and_refit(labelled[:4], labelled[6:], fields, tmp_path, options,
-                             progress=lambda kind, info: events.append((kind, info)))  # fmt: skip
-    assert not any("entity_f1" in info for kind, info in events if kind == "epoch")
-    metrics = json.loads((tmp_path / "metrics.json").read_text())
-    assert metrics["refit"]["pages"] == 6 == metrics["train_pages"]
-    assert metrics["refit"]["epochs"] == metrics["best_epoch"] == result.best_epoch
-    assert len(metrics["history"]) == result.epochs_run  # the first run's, with validation
-    assert not (tmp_path / REFIT_DIR).exists() and not (tmp_path / "checkpoint.pt").exists()
-    info = json.loads((tmp_path / "fieldwise.json").read_text())
-    assert info["decoder"] == metrics["history"][metrics["best_epoch"] - 1]["decoder"]
-    assert (tmp_path / "model.safetensors").read_bytes() != first_weights[0]
-    assert (tmp_path / "calibration_windows.safetensors").is_file()
-
-    hurried = replace(options, max_minutes=1e-4)  # the first run stops on time: no refit
-    train_and_refit(labelled[:4], labelled[6:], fields, tmp_path / "b", hurried)
-    refit = json.loads((tmp_path / "b" / "metrics.json").read_text())["refit"]
-    assert refit.startswith("skipped") and "budget" in refit
-
-
-def test_cli_train_takes_the_metric_patience_and_refit(funsd_import: Path, tmp_path: Path) -> None:
+def test_cli_train_takes_the_metric_and_patience(funsd_import: Path, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
     from fieldwise.cli import app
@@ -466,7 +422,7 @@ def test_cli_train_takes_the_metric_patience_and_refit(funsd_import: Path, tmp_p
     out = tmp_path / "m"
     args = ["train", "--train", str(six), "--out", str(out), "--fields",
             str(funsd_import / "fields.yaml"), "--epochs", "2"]  # fmt: skip
-    result = CliRunner().invoke(app, [*args, "--metric", "focus_acc", "--patience", "1", "--refit"])
+    result = CliRunner().invoke(app, [*args, "--metric", "focus_acc", "--patience", "1"])
     assert result.exit_code == 0, result.output
     output = " ".join(result.output.split())
     metrics = json.loads((out / "metrics.json").read_text())
@@ -474,9 +430,8 @@ def test_cli_train_takes_the_metric_patience_and_refit(funsd_import: Path, tmp_p
     best = metrics["history"][metrics["best_epoch"] - 1]
     assert metrics["best_score"] == best["focus_acc"]
     assert f"focus_acc {best['focus_acc']:.4f}" in output
-    held_out = metrics["validation_pages"]  # the forms early stopping read, by their hash
-    assert 0 < held_out < 6 and metrics["refit"]["pages"] == 6 == metrics["train_pages"]
-    assert f"refitted on all 6 pages for {metrics['best_epoch']} epochs" in output
+    held_out = metrics["validation_pages"]  # without --validation, forms picked by their hash
+    assert 0 < held_out < 6 and metrics["train_pages"] == 6 - held_out
     result = CliRunner().invoke(app, [*args, "--metric", "loss"])
     assert result.exit_code == 2 and "loss" in result.output
 

@@ -65,13 +65,6 @@ def train_command(
     patience: Annotated[
         int, typer.Option(min=1, help="Epochs without a better validation metric before stopping.")
     ] = 8,
-    refit: Annotated[
-        bool,
-        typer.Option(
-            help="Without --validation: once early stopping on the held-out tenth has picked the"
-            " epochs, train again on every page for that many (if the budget affords it)."
-        ),
-    ] = False,
     base_model: Annotated[
         Path | None,
         typer.Option(
@@ -99,8 +92,8 @@ def train_command(
     """
     from fieldwise.annotate.dataset import load_labeled_pages
     from fieldwise.fields.config import load_fields
-    from fieldwise.model.refit import train_and_refit
     from fieldwise.model.train import TrainOptions, split_validation
+    from fieldwise.model.train import train as run_training
 
     try:
         config = load_fields(fields)
@@ -120,7 +113,6 @@ def train_command(
         seed=seed,
         metric=metric,
         patience=patience,
-        refit=refit and validation is None,
         base_model=str(base_model) if base_model else None,
     )
     console.print(f"training on {len(pages)} pages, validating on {len(val_pages)}")
@@ -142,8 +134,6 @@ def train_command(
                     total=info["steps"],
                     description=f"epoch {info['epoch'] + 1}/{epochs} loss {info['loss']:.3f}",
                 )
-            elif kind == "refit":
-                console.print(f"refitting on all {info['pages']} pages for {info['epochs']} epochs")
             elif kind == "epoch":
                 f1 = info.get("entity_f1")
                 decoder = info.get("decoder", "viterbi")
@@ -158,7 +148,7 @@ def train_command(
                 )
 
         try:
-            result = train_and_refit(pages, val_pages, config, out, options, command, show, resume)
+            result = run_training(pages, val_pages, config, out, options, command, show, resume)
         except ValueError as exc:
             raise fail(exc) from None
     by_metric = "" if metric is StopMetric.entity_f1 else f", {metric} {result.best_score:.4f}"
@@ -167,13 +157,6 @@ def train_command(
         f"{result.epochs_run} epochs in {result.minutes:.1f} min, stopped by {result.stopped}; "
         f"model: {out}"
     )
-    if options.refit:
-        done = json.loads((out / "metrics.json").read_text(encoding="utf-8")).get("refit")
-        console.print(
-            f"refitted on all {done['pages']} pages for {done['epochs']} epochs"
-            if isinstance(done, dict)
-            else f"[yellow]not refitted ({done})"
-        )
     _warn_untrained(out)
 
 

@@ -49,14 +49,7 @@ from fieldwise.model.objective import WeightedLoss, ema_model, label_weights, ma
 from fieldwise.model.predict import TorchBackend, decode_page, page_links, window_probabilities
 from fieldwise.model.runtime import bf16_supported, setup_threads
 from fieldwise.model.schedule import Horizon
-from fieldwise.model.scheme import (
-    DECODERS,
-    Decoder,
-    Scheme,
-    StopMetric,
-    num_labels,
-    word_label_ids,
-)
+from fieldwise.model.scheme import DECODERS, Scheme, StopMetric, num_labels, word_label_ids
 from fieldwise.model.smoothing import save_int8_calibration
 from fieldwise.model.taggers import LayoutTagger
 
@@ -92,7 +85,6 @@ class TrainOptions:
     encode: EncodeOptions = field(default_factory=EncodeOptions)
     base_model: str | None = None
     validation_share: float = 0.1  # held out when no validation pages are given
-    refit: bool = False  # after early stopping on a split-off share, train again on every page
     freeze_word_embeddings: bool = False  # 12M of the 23M parameters; few pages cannot move them
     ema: float = 0.0  # keep an exponential moving average of the weights (decay per step)
     shift: float = 0.05  # augmentation: move each window's words by up to this page share
@@ -265,16 +257,9 @@ def train(
     command: str = "",
     progress: ProgressFn | None = None,
     resume: bool = True,
-    *,
-    stop_after: int | None = None,
-    decoder: Decoder | None = None,
 ) -> TrainResult:
     """Train a model on ``train_pages`` and save the best (by ``options.metric`` on the
-    validation pages) to ``out``.
-
-    ``stop_after`` ends training after that epoch, the schedule still spanning
-    ``options.epochs``; ``decoder`` is the one saved when there are no validation pages to pick
-    it (both for refitting, ``fieldwise.model.refit``)."""
+    validation pages) to ``out``."""
     if options.patience < 1:
         raise ValueError(f"patience must be at least 1 epoch, not {options.patience}")
     setup_threads()
@@ -412,7 +397,7 @@ def train(
         score = record.get(str(options.metric), float(epoch))  # no validation: the last is best
         if score > best_score:
             best_score, best_f1, best_epoch = score, record.get("entity_f1", -1.0), epoch + 1
-            info = info.model_copy(update={"decoder": record.get("decoder", decoder or "viterbi")})
+            info = info.model_copy(update={"decoder": record.get("decoder", "viterbi")})
             save_model_folder(out, kept, tokenizer, fields, info)
         torch.save(
             {
@@ -437,8 +422,6 @@ def train(
                                "best_epoch": best_epoch})  # fmt: skip
         if val_pages and epoch + 1 - best_epoch >= options.patience:
             stopped = "patience"
-            break
-        if stop_after is not None and epoch + 1 >= stop_after:
             break
         per_epoch = minutes / len(history)
         if minutes + per_epoch > options.max_minutes:
