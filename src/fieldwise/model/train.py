@@ -3,9 +3,9 @@
 Each epoch ends with an evaluation on the validation pages (decoded exactly as ``predict``
 decodes); the best epoch by the chosen metric (entity F1 by default) is saved as the model
 folder, training stops after ``patience`` epochs without improvement or when the time budget is
-spent. A checkpoint (weights, optimizer,
-scheduler, random state) is written after every epoch, so an interrupted run resumes where it
-stopped and, for a seed, ends with the same model as an uninterrupted one.
+spent. A checkpoint (weights, optimizer, scheduler, random state) is written after every epoch,
+so an interrupted run resumes where it stopped and, for a seed, ends with the same model as an
+uninterrupted one.
 
 Example::
 
