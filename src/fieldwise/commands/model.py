@@ -135,13 +135,13 @@ def train_command(
                     description=f"epoch {info['epoch'] + 1}/{epochs} loss {info['loss']:.3f}",
                 )
             elif kind == "epoch":
-                f1 = info.get("entity_f1")
-                decoder = info.get("decoder", "viterbi")
-                shown = f"val F1 {f1:.3f} ({decoder})" if f1 is not None else ""
-                if f1 is not None and metric is not StopMetric.entity_f1:
-                    shown += f"  {metric} {info[metric]:.3f}"
-                if f1 is not None:
-                    shown += f"; best {metric} {info['best_score']:.3f}"
+                shown = ""
+                if "entity_f1" in info:  # validated this epoch
+                    also = f"  {metric} {info[metric]:.3f}" if metric != "entity_f1" else ""
+                    shown = (
+                        f"val F1 {info['entity_f1']:.3f} ({info['decoder']}){also}; "
+                        f"best {metric} {info['best_score']:.3f}"
+                    )
                 console.print(
                     f"epoch {info['epoch']:>3}  loss {info['loss']:.4f}  {shown}  "
                     f"{info['minutes']:.1f} min"

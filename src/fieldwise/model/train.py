@@ -418,8 +418,7 @@ def train(
             checkpoint,
         )
         if progress:
-            progress("epoch", {**record, "best_f1": best_f1, "best_score": best_score,
-                               "best_epoch": best_epoch})  # fmt: skip
+            progress("epoch", {**record, "best_score": best_score, "best_epoch": best_epoch})
         if val_pages and epoch + 1 - best_epoch >= options.patience:
             stopped = "patience"
             break
