@@ -52,11 +52,7 @@ _COPIED = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_head
 #: Keys of a base config that describe the base's own head or files, not the backbone.
 _NOT_COPIED = ("architectures", "id2label", "label2id", "num_labels", "model_type", "dtype",
                "torch_dtype", "transformers_version", "_name_or_path", "num_layout_features",
-               "row_context", "spatial_bias", "finetuning_task", "problem_type")  # fmt: skip
-
-
-#: fieldwise's own modules, which no base checkpoint has (they start at zero).
-NEW_MODULES = ("layout_features.", "row_context.", "spatial_bias.")
+               "row_context", "finetuning_task", "problem_type")  # fmt: skip
 
 
 class ModelBuildError(ValueError):
@@ -97,7 +93,7 @@ def _backbone_weights(state: dict[str, torch.Tensor], backbone: str) -> dict[str
                 rest = key[len(prefix) :]
                 if rest.split(".")[0] in _PARTS[backbone]:
                     out[f"{backbone}.{rest}"] = value
-                elif rest.startswith(NEW_MODULES):  # fieldwise's own
+                elif rest.startswith(("layout_features.", "row_context.")):  # fieldwise's own
                     out[rest] = value
                 break
     return out
@@ -134,7 +130,6 @@ def build_model(
     layout_features: bool = True,
     id2label: dict[int, str] | None = None,
     row_context: bool = False,
-    spatial_bias: bool = False,
 ) -> tuple[LayoutTagger, PreTrainedTokenizerBase]:
     """A fresh classifier on the text and layout weights of ``base`` (see the module docstring)."""
     folder = Path(base) if base is not None else default_base_model()
@@ -155,7 +150,6 @@ def build_model(
     config = _config(raw, backbone, id2label or {i: str(i) for i in range(num_labels)})
     config.num_layout_features = NUM_FEATURES if layout_features else 0
     config.row_context = row_context
-    config.spatial_bias = spatial_bias and backbone == "layoutlm"  # LayoutLMv3 has its own
     model = tagger_class(backbone)(config)
     weights = _backbone_weights(_state_dict(folder), backbone)
     own = model.state_dict()
@@ -164,7 +158,7 @@ def build_model(
     tables = {f"layoutlm.embeddings.{t}.weight" for t in LAYOUTLM_TABLES}
     with torch.no_grad():
         for name, param in model.named_parameters():
-            new = name in tables or name.startswith(NEW_MODULES)
+            new = name in tables or name.startswith(("layout_features.", "row_context."))
             if name in missing and new:
                 param.zero_()  # the untrained model is exactly its base
     text_missing = [k for k in missing if k.startswith(f"{backbone}.") and k not in tables]

@@ -37,8 +37,6 @@ from transformers.models.layoutlm.modeling_layoutlm import LayoutLMPreTrainedMod
 from transformers.models.layoutlmv3.modeling_layoutlmv3 import LayoutLMv3PreTrainedModel
 from transformers.models.lilt.modeling_lilt import LiltPreTrainedModel
 
-from fieldwise.model.spatial import SpatialBias
-
 #: LayoutLM's 2-D position tables: new (zero-initialised) when the base is a text-only BERT.
 LAYOUTLM_TABLES = ("x_position_embeddings", "y_position_embeddings", "h_position_embeddings",
                    "w_position_embeddings")  # fmt: skip
@@ -119,11 +117,6 @@ class LayoutTagger(PreTrainedModel):
         hidden: torch.Tensor = out.last_hidden_state
         return hidden
 
-    def fast_parameters(self) -> list[nn.Parameter]:
-        """New parameters so few and so far from their final values that they train at their
-        own, much higher rate (the attention biases: a few hundred numbers)."""
-        return []
-
     def new_parameters(self) -> list[nn.Parameter]:
         """Parameters the base checkpoint did not have (they may train at a higher rate)."""
         params = list(self.classifier.parameters())
@@ -142,33 +135,11 @@ class LayoutLMTagger(LayoutTagger, LayoutLMPreTrainedModel):
         super().__init__(config)
         self.layoutlm = LayoutLMModel(config)
         self._add_head(config)
-        with_bias = bool(getattr(config, "spatial_bias", False))
-        self.spatial_bias = SpatialBias(config.num_attention_heads) if with_bias else None
         self.post_init()
-        if self.spatial_bias is not None:  # post_init draws every embedding table at random
-            self.spatial_bias.reset_parameters()
-
-    def _encode(
-        self,
-        input_ids: torch.Tensor,
-        embeds: torch.Tensor,
-        bbox: torch.Tensor,
-        attention_mask: torch.Tensor,
-    ) -> torch.Tensor:
-        if self.spatial_bias is None:
-            return super()._encode(input_ids, embeds, bbox, attention_mask)
-        # LayoutLMModel builds its mask from a 2-D one; the biases need the encoder directly
-        hidden = self.layoutlm.embeddings(bbox=bbox, inputs_embeds=embeds)
-        mask = self.spatial_bias(bbox, attention_mask).to(hidden.dtype)
-        out: torch.Tensor = self.layoutlm.encoder(hidden, mask).last_hidden_state
-        return out
 
     def new_parameters(self) -> list[nn.Parameter]:
         emb = self.layoutlm.embeddings
         return [getattr(emb, t).weight for t in LAYOUTLM_TABLES] + super().new_parameters()
-
-    def fast_parameters(self) -> list[nn.Parameter]:
-        return list(self.spatial_bias.parameters()) if self.spatial_bias is not None else []
 
 
 class LiltTagger(LayoutTagger, LiltPreTrainedModel):

@@ -89,8 +89,6 @@ class TrainOptions:
     ema: float = 0.0  # keep an exponential moving average of the weights (decay per step)
     shift: float = 0.05  # augmentation: move each window's words by up to this page share
     row_context: bool = True  # feed each token the words that open its visual row
-    spatial_bias: bool = False  # attention biases for the words' relative places (LayoutLM v1)
-    spatial_lr: float = 3e-3  # their learning rate: a few hundred numbers that start at zero
     class_balance: float = 0.5  # loss weight of a label ∝ (most frequent / its count) ** this
     negative_share: float = 0.25  # unlabelled windows drawn each epoch, per labelled one
     token_mask: float = 0.0  # augmentation: share of word pieces hidden behind [MASK]
@@ -276,12 +274,7 @@ def train(
     id2label = dict(enumerate(make_info(options.scheme, fields, encode, True, "", "")
                               .label_names))  # fmt: skip
     model, tokenizer = build_model(
-        options.base_model,
-        n_labels,
-        options.layout_features,
-        id2label,
-        options.row_context,
-        options.spatial_bias,
+        options.base_model, n_labels, options.layout_features, id2label, options.row_context
     )
     if options.freeze_word_embeddings:
         model.word_embeddings.weight.requires_grad_(False)
@@ -315,9 +308,7 @@ def train(
     positive = labelled_windows(all_windows, n_labels - 1)
     n_kept = len(few_negatives(positive, options.negative_share, random.Random(0)))
     bf16 = options.bf16 and bf16_supported()
-    optimizer = make_optimizer(
-        model, options.lr, options.new_lr, options.weight_decay, options.spatial_lr
-    )
+    optimizer = make_optimizer(model, options.lr, options.new_lr, options.weight_decay)
     averaged = ema_model(model, options.ema) if options.ema > 0 else None
     steps_per_epoch = math.ceil(n_kept / options.batch_size)
     cap_steps = steps_per_epoch * options.epochs
