@@ -59,7 +59,7 @@ def issuer_group(file_name: str) -> str:
     return next((fold for fold, issuers in FOLDS.items() if issuer in issuers), "others")
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", type=Path, default=REPO / ".fieldwise" / "pdfs")
     parser.add_argument("--work", type=Path, default=REPO / ".fieldwise" / "bench-cc")
@@ -75,9 +75,18 @@ def main() -> None:
     parser.add_argument("--folds", nargs="*", default=["amex", "chase", "others"])
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks/results/credit_cards.json")
     parser.add_argument(
-        "--set", nargs="*", default=[], metavar="OPTION=VALUE", help="TrainOptions to change"
+        "--set",
+        nargs="*",
+        action="extend",
+        default=[],
+        metavar="OPTION=VALUE",
+        help="TrainOptions to change (repeatable: --set a=1 b=2 --set c=3)",
     )
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
     minutes = 2.0 if args.quick else args.max_minutes
     options = changed_options(TrainOptions(max_minutes=minutes), args.set)
 

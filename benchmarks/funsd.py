@@ -90,7 +90,12 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--quick", action="store_true", help="1 epoch on 20 forms")
     parser.add_argument(
-        "--set", nargs="*", default=[], metavar="OPTION=VALUE", help="TrainOptions to change"
+        "--set",
+        nargs="*",
+        action="extend",
+        default=[],
+        metavar="OPTION=VALUE",
+        help="TrainOptions to change (repeatable: --set a=1 b=2 --set c=3)",
     )
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "funsd.json")
     return parser.parse_args()

@@ -82,18 +82,25 @@ def weak_labels(pdfs_ingested: Path, gold_path: Path, card_fields: FieldConfig) 
 
 
 @pytest.fixture(scope="session")
-def minilm_windows(funsd_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def funsd_import(funsd_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The FUNSD training split imported once per run (Textract JSON, images, manifest)."""
+    from fieldwise.annotate.funsd import import_funsd
+
+    out = tmp_path_factory.mktemp("funsd")
+    import_funsd(funsd_dir, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def minilm_windows(funsd_import: Path):  # type: ignore[no-untyped-def]
     """An untrained LayoutLM-MiniLM (row context, 7 labels) in evaluation mode and the
     256-token windows of 6 FUNSD forms: for the int8 smoothing and rounding tests."""
     from fieldwise.annotate.dataset import load_pages
-    from fieldwise.annotate.funsd import import_funsd
     from fieldwise.model.build import build_model
     from fieldwise.model.encode import EncodeOptions, encode_page
 
-    out = tmp_path_factory.mktemp("funsd-windows")
-    import_funsd(funsd_dir, out)
     model, tokenizer = build_model(None, num_labels=7, row_context=True)
     options = EncodeOptions(max_length=256, stride=64)
-    pages = load_pages(out / "pages.manifest.jsonl")[:6]
+    pages = load_pages(funsd_import / "pages.manifest.jsonl")[:6]
     windows = [w for p in pages for w in encode_page(p, tokenizer, options).windows]
     return model.eval(), windows

@@ -28,14 +28,6 @@ SMOKE = TrainOptions(
 
 
 @pytest.fixture(scope="module")
-def funsd_import(funsd_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    funsd = pytest.importorskip("fieldwise.annotate.funsd")
-    out = tmp_path_factory.mktemp("funsd")
-    funsd.import_funsd(funsd_dir, out)
-    return out
-
-
-@pytest.fixture(scope="module")
 def pages(funsd_import: Path) -> tuple[FieldConfig, list[LabeledPage]]:
     fields = load_fields(funsd_import / "fields.yaml")
     return fields, load_labeled_pages(funsd_import / "pages.manifest.jsonl", fields)[:8]

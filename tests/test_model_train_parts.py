@@ -133,3 +133,14 @@ def test_a_field_labelled_on_too_few_documents_counts_as_untrained() -> None:
     assert info.untrained_classes == ["a", "h"] and info.class_documents == {"q": 5, "a": 2, "h": 0}
     two = [p for p in pages if p.key.startswith(("doc0", "doc1"))]  # two documents in all
     assert trained_class_names(two, fields) == ["q", "a"]
+
+
+def test_the_dropout_option_reaches_the_hidden_layers_and_the_head() -> None:
+    from fieldwise.model.build import build_model
+
+    default, _ = build_model(None, num_labels=3)
+    model, _ = build_model(None, num_labels=3, dropout=0.25)
+    rates = {m.p for m in model.modules() if isinstance(m, torch.nn.Dropout)}
+    assert model.dropout.p == 0.25 and rates == {0.25, 0.0}  # attention dropout stays off
+    assert default.dropout.p == 0.1  # MiniLM's own
+    assert model.config.hidden_dropout_prob == 0.25

@@ -73,6 +73,7 @@ def test_option_changes_are_typed_and_unknown_names_refused() -> None:
     assert options.row_context is True and options.lr == 3e-4 and options.epochs == 7
     assert changed_options(options, ["row_context=no"]).row_context is False
     assert changed_options(TrainOptions(), []) == TrainOptions()
+    assert changed_options(TrainOptions(), ["dropout=0.2"]).dropout == 0.2
     with pytest.raises(ValueError, match="no training option 'speed'"):
         changed_options(TrainOptions(), ["speed=11"])
     with pytest.raises(ValueError, match="not a int"):
@@ -80,6 +81,25 @@ def test_option_changes_are_typed_and_unknown_names_refused() -> None:
     assert changed_options(TrainOptions(), ["metric=focus_acc"]).metric == "focus_acc"
     with pytest.raises(ValueError, match="not a StopMetric"):
         changed_options(TrainOptions(), ["metric=loss"])
+
+
+def test_benchmarks_keep_every_repeated_set(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """``--set a=1 --set b=2`` used to keep only ``b=2``, silently training another recipe."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    for name in ("funsd", "credit_cards"):
+        path = Path(__file__).parents[1] / "benchmarks" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        argv = [name, "--set", "dropout=0.2", "lr=2e-4", "--set", "epochs=7"]
+        monkeypatch.setattr(sys, "argv", argv)
+        assert module.parse_args().set == ["dropout=0.2", "lr=2e-4", "epochs=7"]
+        monkeypatch.setattr(sys, "argv", [name])
+        assert module.parse_args().set == []
 
 
 def test_rare_labels_weigh_more_and_weights_are_capped() -> None:

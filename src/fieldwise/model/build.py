@@ -130,8 +130,10 @@ def build_model(
     layout_features: bool = True,
     id2label: dict[int, str] | None = None,
     row_context: bool = False,
+    dropout: float | None = None,
 ) -> tuple[LayoutTagger, PreTrainedTokenizerBase]:
-    """A fresh classifier on the text and layout weights of ``base`` (see the module docstring)."""
+    """A fresh classifier on the text and layout weights of ``base`` (see the module docstring);
+    ``dropout``: the hidden layers' and the head's dropout (default: the base's, 0.1 for MiniLM)."""
     folder = Path(base) if base is not None else default_base_model()
     config_path = folder / "config.json"
     if not config_path.is_file():
@@ -150,6 +152,8 @@ def build_model(
     config = _config(raw, backbone, id2label or {i: str(i) for i in range(num_labels)})
     config.num_layout_features = NUM_FEATURES if layout_features else 0
     config.row_context = row_context
+    if dropout is not None:
+        config.hidden_dropout_prob = dropout
     model = tagger_class(backbone)(config)
     weights = _backbone_weights(_state_dict(folder), backbone)
     own = model.state_dict()

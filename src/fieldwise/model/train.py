@@ -89,6 +89,7 @@ class TrainOptions:
     ema: float = 0.0  # keep an exponential moving average of the weights (decay per step)
     shift: float = 0.05  # augmentation: move each window's words by up to this page share
     row_context: bool = True  # feed each token the words that open its visual row
+    dropout: float = 0.1  # of the hidden layers and the head (MiniLM was trained with 0.1)
     class_balance: float = 0.5  # loss weight of a label ∝ (most frequent / its count) ** this
     negative_share: float = 0.25  # unlabelled windows drawn each epoch, per labelled one
     token_mask: float = 0.0  # augmentation: share of word pieces hidden behind [MASK]
@@ -274,7 +275,12 @@ def train(
     id2label = dict(enumerate(make_info(options.scheme, fields, encode, True, "", "")
                               .label_names))  # fmt: skip
     model, tokenizer = build_model(
-        options.base_model, n_labels, options.layout_features, id2label, options.row_context
+        options.base_model,
+        n_labels,
+        options.layout_features,
+        id2label,
+        options.row_context,
+        options.dropout,
     )
     if options.freeze_word_embeddings:
         model.word_embeddings.weight.requires_grad_(False)
