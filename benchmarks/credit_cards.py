@@ -45,7 +45,13 @@ from fieldwise.model.artifacts import (
 )
 from fieldwise.model.links import LINKS_FILE, fit_links, save_links
 from fieldwise.model.predict import Tagger
-from fieldwise.model.train import TrainOptions, changed_options, split_validation, train
+from fieldwise.model.train import (
+    TrainOptions,
+    add_changes_argument,
+    changed_options,
+    split_validation,
+    train,
+)
 from fieldwise.textract.document import TextractDocument
 
 REPO = Path(__file__).resolve().parent.parent
@@ -74,14 +80,7 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--folds", nargs="*", default=["amex", "chase", "others"])
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks/results/credit_cards.json")
-    parser.add_argument(
-        "--set",
-        nargs="*",
-        action="extend",
-        default=[],
-        metavar="OPTION=VALUE",
-        help="TrainOptions to change (repeatable: --set a=1 b=2 --set c=3)",
-    )
+    add_changes_argument(parser)
     return parser.parse_args()
 
 

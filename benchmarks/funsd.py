@@ -89,14 +89,9 @@ def parse_args() -> argparse.Namespace:
         "on the held-out forms that are reported (optimistic; the protocol before 2026-11-25)",
     )
     parser.add_argument("--quick", action="store_true", help="1 epoch on 20 forms")
-    parser.add_argument(
-        "--set",
-        nargs="*",
-        action="extend",
-        default=[],
-        metavar="OPTION=VALUE",
-        help="TrainOptions to change (repeatable: --set a=1 b=2 --set c=3)",
-    )
+    from fieldwise.model.train import add_changes_argument
+
+    add_changes_argument(parser)
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "funsd.json")
     return parser.parse_args()
 

@@ -15,6 +15,7 @@ Example::
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import random
@@ -117,6 +118,19 @@ def changed_options(options: TrainOptions, changes: Sequence[str]) -> TrainOptio
             raise ValueError(f"{change!r}: not a {type(current).__name__}") from None
         options = replace(options, **{name: value})
     return options
+
+
+def add_changes_argument(parser: argparse.ArgumentParser) -> None:
+    """The benchmarks' ``--set OPTION=VALUE...`` for :func:`changed_options`; repeatable, and
+    every repeat adds to the others (``--set a=1 --set b=2`` changes both)."""
+    parser.add_argument(
+        "--set",
+        nargs="*",
+        action="extend",
+        default=[],
+        metavar="OPTION=VALUE",
+        help="TrainOptions to change (repeatable: --set a=1 b=2 --set c=3)",
+    )
 
 
 @dataclass
