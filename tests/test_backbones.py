@@ -26,7 +26,6 @@ from transformers import (
 )
 
 from fieldwise.annotate.dataset import LabeledPage, load_labeled_pages
-from fieldwise.annotate.funsd import import_funsd
 from fieldwise.fields.config import FieldConfig, load_fields
 from fieldwise.model.build import ModelBuildError, build_model
 from fieldwise.model.encode import EncodeOptions, _word_tokens, encode_page
@@ -38,13 +37,9 @@ SPECIALS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
 
 
 @pytest.fixture(scope="module")
-def forms(
-    funsd_dir: Path, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[FieldConfig, list[LabeledPage]]:
-    out = tmp_path_factory.mktemp("funsd")
-    import_funsd(funsd_dir, out)
-    fields = load_fields(out / "fields.yaml")
-    return fields, load_labeled_pages(out / "pages.manifest.jsonl", fields)[:8]
+def forms(funsd_import: Path) -> tuple[FieldConfig, list[LabeledPage]]:
+    fields = load_fields(funsd_import / "fields.yaml")
+    return fields, load_labeled_pages(funsd_import / "pages.manifest.jsonl", fields)[:8]
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from fieldwise.annotate.consolidate import consolidate
-from fieldwise.annotate.funsd import import_funsd
 from fieldwise.annotate.manifest import Manifest
 from fieldwise.annotate.sampling import page_key, sample_pages, split_by_document
 
@@ -20,10 +19,8 @@ REFERENCE = SHARED / "pdfs" / "reference_annotations" / "aws-textract-transforme
 
 
 @pytest.fixture(scope="module")
-def funsd(funsd_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("funsd")
-    import_funsd(funsd_dir, out)
-    return out
+def funsd(funsd_import: Path) -> Path:
+    return funsd_import
 
 
 def _as_job(funsd: Path, lines: list[int], job: str, bucket: str, tmp: Path) -> Path:

@@ -10,7 +10,6 @@ import pytest
 from typer.testing import CliRunner
 
 from fieldwise.annotate.dataset import load_labeled_pages
-from fieldwise.annotate.funsd import import_funsd
 from fieldwise.cli import app
 from fieldwise.fields.config import load_fields, parse_fields
 from fieldwise.fields.run import extract_documents
@@ -21,11 +20,9 @@ from fieldwise.textract import TextractDocument
 
 
 @pytest.fixture(scope="module")
-def model(funsd_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    imported = tmp_path_factory.mktemp("funsd")
-    import_funsd(funsd_dir, imported)
-    fields = load_fields(imported / "fields.yaml")
-    pages = load_labeled_pages(imported / "pages.manifest.jsonl", fields)[:6]
+def model(funsd_import: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    fields = load_fields(funsd_import / "fields.yaml")
+    pages = load_labeled_pages(funsd_import / "pages.manifest.jsonl", fields)[:6]
     out = tmp_path_factory.mktemp("model")
     options = TrainOptions(epochs=1, batch_size=4, encode=EncodeOptions(max_length=128, stride=32))
     train(pages[:4], pages[4:], fields, out, options)

@@ -9,17 +9,15 @@ from pathlib import Path
 import pytest
 
 from fieldwise.annotate.dataset import load_labeled_pages
-from fieldwise.annotate.funsd import FUNSD_FIELDS, LineMode, form_lines, import_funsd, read_form
+from fieldwise.annotate.funsd import FUNSD_FIELDS, LineMode, form_lines, read_form
 from fieldwise.annotate.manifest import Manifest
 from fieldwise.fields import load_fields
 from fieldwise.textract import TextractDocument
 
 
 @pytest.fixture(scope="module")
-def imported(funsd_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("funsd")
-    import_funsd(funsd_dir, out)
-    return out
+def imported(funsd_import: Path) -> Path:
+    return funsd_import
 
 
 def test_every_form_is_imported_with_its_files(imported: Path, funsd_dir: Path) -> None:

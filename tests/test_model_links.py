@@ -11,7 +11,6 @@ import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from fieldwise.annotate.dataset import LabeledPage, load_labeled_pages
-from fieldwise.annotate.funsd import import_funsd
 from fieldwise.fields.config import load_fields
 from fieldwise.model.link_features import FEATURE_NAMES, NUM_PAIR_FEATURES, pair_features
 from fieldwise.model.links import LINKS_FILE, LinkModel, _from_sklearn, fit_links, pair_targets
@@ -19,11 +18,9 @@ from fieldwise.model.scheme import viterbi_bio
 
 
 @pytest.fixture(scope="module")
-def forms(funsd_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> list[LabeledPage]:
-    out = tmp_path_factory.mktemp("funsd")
-    import_funsd(funsd_dir, out)
-    fields = load_fields(out / "fields.yaml")
-    return load_labeled_pages(out / "pages.manifest.jsonl", fields)
+def forms(funsd_import: Path) -> list[LabeledPage]:
+    fields = load_fields(funsd_import / "fields.yaml")
+    return load_labeled_pages(funsd_import / "pages.manifest.jsonl", fields)
 
 
 def _pairs(pages: list[LabeledPage]) -> tuple[np.ndarray, np.ndarray]:
